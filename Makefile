@@ -1,0 +1,42 @@
+# Two set-up commands: `make demo` and `make test`. Both create .venv/ and install the project.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test check format bench timescaledb browser clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+# Builds TimescaleDB from Debian's source for the local cluster when we are root; exit 3
+# means "cannot install here" and the TimescaleDB tests then skip (never with CI=true).
+timescaledb:
+	@bash scripts/install-timescaledb.sh || { rc=$$?; [ $$rc -eq 3 ] || exit $$rc; }
+
+demo: venv
+	$(BIN)/monitor-center demo
+
+check: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: venv timescaledb check
+	$(BIN)/pytest
+
+bench: venv timescaledb
+	bash bench/install-references.sh
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

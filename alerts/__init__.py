@@ -1,0 +1,1 @@
+"""Alert rules, engine, channels and the outbox dispatcher (see issue 3)."""

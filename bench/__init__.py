@@ -1,0 +1,1 @@
+"""Benchmarks against the targets in PRODUCT.md; ``python -m bench`` prints one table."""

@@ -1,0 +1,23 @@
+"""Run every benchmark and print one table (``make bench``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import probes
+from bench.table import Row, render
+from monitor_center.runtime import run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--endpoints", type=int, default=5000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    rows: list[Row] = []
+    rows += run(probes.run(endpoints=args.endpoints, seconds=args.seconds))
+    render(rows)
+
+
+if __name__ == "__main__":
+    main()

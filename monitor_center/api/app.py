@@ -1,0 +1,127 @@
+"""The FastAPI application, built from an explicit context (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor_center.api.auth import Principal, TokenAuth, bearer_token, require
+from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, StateName
+from monitor_center.config import Config
+from monitor_center.metrics import Metrics
+from monitor_center.state import EndpointStates, EndpointView
+
+_WORST = {"down": 2, "unknown": 1, "up": 0}
+
+
+@dataclass
+class AppContext:
+    """Everything the routes read; the service builds it and swaps ``config`` on reload."""
+
+    config: Config
+    states: EndpointStates
+    metrics: Metrics
+    auth: TokenAuth
+    database_ok: Callable[[], Awaitable[bool]]
+    write_queue: Callable[[], int]
+
+
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """Build the app; every /api/v1 route declares the role it needs."""
+    app = FastAPI(
+        title="Monitor Center",
+        version="0.1.0",
+        description="National e-Government Monitoring Center API",
+        docs_url="/docs",
+    )
+    app.state.ctx = ctx
+    _add_infra_routes(app, ctx)
+    _add_endpoint_routes(app, ctx)
+    return app
+
+
+def _add_infra_routes(app: FastAPI, ctx: AppContext) -> None:
+    @app.get("/healthz", response_model=HealthOut, tags=["infra"])
+    async def healthz() -> HealthOut:
+        db_ok = await ctx.database_ok()
+        return HealthOut(
+            status="ok" if db_ok else "degraded",
+            database="ok" if db_ok else "unreachable",
+            endpoints=len(ctx.config.endpoints),
+            write_queue=ctx.write_queue(),
+        )
+
+    @app.get("/metrics", tags=["infra"], response_class=Response)
+    async def metrics(request: Request) -> Response:
+        expected = ctx.config.center.metrics_token
+        if expected is not None:
+            auth = TokenAuth([("metrics", expected.get_secret_value(), "viewer", None)])
+            token = bearer_token(request)
+            if token is None or auth.authenticate(token) is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    detail="missing or invalid bearer token",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _add_endpoint_routes(app: FastAPI, ctx: AppContext) -> None:
+    def out(view: EndpointView) -> EndpointOut:
+        endpoint = ctx.config.endpoint(view.id)
+        return EndpointOut.of(view, endpoint.url if endpoint else "")
+
+    @app.get("/api/v1/endpoints", response_model=list[EndpointOut], tags=["endpoints"])
+    async def list_endpoints(
+        _: Viewer,
+        agency: Annotated[str | None, Query(description="only this agency's endpoints")] = None,
+        state: Annotated[
+            StateName | None, Query(description="only endpoints in this state")
+        ] = None,
+    ) -> list[EndpointOut]:
+        views = ctx.states.views()
+        return [
+            out(v)
+            for v in views
+            if (agency is None or v.agency == agency) and (state is None or v.state == state)
+        ]
+
+    @app.get("/api/v1/endpoints/{endpoint_id}", response_model=EndpointOut, tags=["endpoints"])
+    async def get_endpoint(endpoint_id: str, _: Viewer) -> EndpointOut:
+        view = ctx.states.view(endpoint_id)
+        if view is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no endpoint '{endpoint_id}'")
+        return out(view)
+
+    @app.get("/api/v1/agencies", response_model=list[AgencyOut], tags=["agencies"])
+    async def list_agencies(_: Viewer) -> list[AgencyOut]:
+        by_agency: dict[str, list[EndpointView]] = {}
+        for view in ctx.states.views():
+            by_agency.setdefault(view.agency, []).append(view)
+        result = []
+        for agency in ctx.config.agencies:
+            views = by_agency.get(agency.id, [])
+            worst: StateName = max(
+                (v.state for v in views), key=_WORST.__getitem__, default="unknown"
+            )
+            result.append(
+                AgencyOut(
+                    id=agency.id,
+                    name=agency.name,
+                    kind=agency.kind,
+                    depends_on=list(agency.depends_on),
+                    state=worst,
+                    endpoints_up=sum(v.state == "up" for v in views),
+                    endpoints_total=len(views),
+                    lat=agency.lat,
+                    lon=agency.lon,
+                )
+            )
+        return result

@@ -1,0 +1,81 @@
+"""Connection pool and the start-up wait for a database that may not be there yet."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger(__name__)
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]+:)[^@]*(@)")
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached within the allowed time."""
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, fit for logs and error messages."""
+    url = _PASSWORD_IN_URL.sub(r"\1***\2", url)
+    return re.sub(r"(password=)[^&\s]+", r"\1***", url)
+
+
+async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
+    """Open an async pool whose connections autocommit unless a transaction is opened."""
+    pool = AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"autocommit": True},
+        open=False,
+        name="monitor-center",
+    )
+    await pool.open(wait=True, timeout=30)
+    return pool
+
+
+async def wait_for_database(
+    url: str,
+    *,
+    retry_max: float = 30.0,
+    give_up_after: float | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    report: Callable[[str], None] | None = None,
+) -> None:
+    """Return once a connection succeeds; retry with exponential back-off meanwhile.
+
+    Each failed try is reported as one clear line (never a traceback): the operator sees
+    what is wrong and that we are still trying.
+    """
+    say = report or log.warning
+    delay, waited, attempt = 0.5, 0.0, 0
+    while True:
+        attempt += 1
+        try:
+            conn = await psycopg.AsyncConnection.connect(url, connect_timeout=5)
+        except psycopg.OperationalError as exc:
+            reason = _first_line(str(exc))
+            if give_up_after is not None and waited >= give_up_after:
+                raise DatabaseUnavailable(
+                    f"database {redact_url(url)} unreachable after {attempt} tries: {reason}"
+                ) from None
+            say(
+                f"database {redact_url(url)} unreachable ({reason}); "
+                f"retrying in {delay:.1f}s (try {attempt})"
+            )
+            await sleep(delay)
+            waited += delay
+            delay = min(delay * 2, retry_max)
+            continue
+        await conn.close()
+        return
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return redact_url(lines[0]) if lines else "unknown error"

@@ -1,0 +1,169 @@
+"""``monitor-center demo``: the simulated fleet and the whole center on top of it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from pydantic import SecretStr
+from rich.console import Console
+
+from monitor_center.config import parse_config_text
+from monitor_center.db import redact_url
+from monitor_center.demo.agencies import load_agencies
+from monitor_center.demo.fleet import FleetSimulator
+from monitor_center.demo.fleet_config import fleet_config_yaml
+from monitor_center.service import Service
+from monitor_center.settings import Settings
+
+log = logging.getLogger(__name__)
+
+LOCAL_CLUSTER = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEMO_DB = "monitor_center_demo"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTokens:
+    viewer: str
+    operator: str
+    admin: str
+
+    @classmethod
+    def fresh(cls) -> DemoTokens:
+        return cls(*(f"demo-{role}-{secrets.token_urlsafe(12)}" for role in ("v", "o", "a")))
+
+
+def _local_timescaledb_url() -> str | None:
+    """The local cluster's demo database when the cluster runs TimescaleDB, else None."""
+    try:
+        with psycopg.connect(LOCAL_CLUSTER, connect_timeout=3, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT current_setting('shared_preload_libraries') LIKE '%timescaledb%'"
+            ).fetchone()
+            if not row or not row[0]:
+                return None
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (DEMO_DB,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f"CREATE DATABASE {DEMO_DB}")
+    except psycopg.Error:
+        return None
+    return LOCAL_CLUSTER.rsplit("/", 1)[0] + "/" + DEMO_DB
+
+
+def choose_database(settings: Settings, data_dir: Path) -> str:
+    """MONITOR_DATABASE_URL, else the local TimescaleDB, else an embedded PostgreSQL."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    local = _local_timescaledb_url()
+    if local:
+        return local
+    from pgserver import get_server  # type: ignore[attr-defined]  # only needed here
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    return str(server.get_uri())
+
+
+async def run_demo(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    fleet_port: int = 8090,
+    duration: float | None = None,
+    interval: str = "10s",
+    data_dir: Path = Path(".demo"),
+    console: Console | None = None,
+) -> None:
+    """Start the fleet and the center, print how to use them, run until done."""
+    out = console or Console()
+    url = await asyncio.to_thread(choose_database, settings, data_dir)
+    tokens = DemoTokens.fresh()
+    agencies = load_agencies()
+    fleet = FleetSimulator(agencies, seed=1)
+    await fleet.start(host=host, port=fleet_port)
+    try:
+        text = fleet_config_yaml(
+            fleet.endpoints(),
+            agencies,
+            interval=interval,
+            timeout="5s",
+            viewer_token=tokens.viewer,
+            operator_token=tokens.operator,
+            admin_token=tokens.admin,
+        )
+        config_path = data_dir / "demo-config.yaml"
+        await asyncio.to_thread(_write_text, config_path, text)
+        config = parse_config_text(text, filename=str(config_path), env={})
+        service = Service(settings.model_copy(update={"database_url": SecretStr(url)}), config)
+        await service.start()
+        try:
+            _print_banner(
+                out, url, host, port, fleet.base_url, tokens, len(config.endpoints), config_path
+            )
+            await _serve_for(service, host, port, duration)
+        finally:
+            await service.stop()
+    finally:
+        await fleet.stop()
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+async def _serve_for(service: Service, host: str, port: int, duration: float | None) -> None:
+    server = asyncio.create_task(service.serve(host, port))
+    try:
+        if duration is None:
+            await server
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(server), duration)
+    finally:
+        service.stop_serving()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+
+
+def _print_banner(
+    out: Console,
+    db_url: str,
+    host: str,
+    port: int,
+    fleet_url: str,
+    tokens: DemoTokens,
+    endpoints: int,
+    config_path: Path,
+) -> None:
+    api = f"http://{host}:{port}"
+    out.rule("[bold]Monitor Center demo")
+    out.print(f"database       {redact_url(db_url)}", markup=False, highlight=False)
+    out.print(f"fleet          {fleet_url}  ({endpoints} endpoints)", markup=False)
+    out.print(f"config         {config_path}", markup=False)
+    out.print(f"API docs       {api}/docs", markup=False)
+    out.print(f"metrics        {api}/metrics", markup=False)
+    out.print(f"viewer token   {tokens.viewer}", markup=False)
+    out.print(f"operator token {tokens.operator}", markup=False)
+    out.print(f"admin token    {tokens.admin}", markup=False)
+    out.print("\nEndpoint states:", markup=False)
+    out.print(
+        f'  curl -s -H "Authorization: Bearer {tokens.viewer}" {api}/api/v1/endpoints',
+        markup=False,
+    )
+    out.print("Take NGSP's portal down (modes: down, slow, hang, wrong_content, ok):", markup=False)
+    out.print(
+        f"  curl -s -X POST {fleet_url}/_control/faults -H 'Content-Type: application/json'"
+        ' -d \'{"endpoint": "ngsp-portal", "mode": "down"}\'',
+        markup=False,
+    )
+    out.print("Ctrl-C stops the demo.", markup=False)
+    out.rule()

@@ -1,0 +1,88 @@
+"""Self-monitoring: Prometheus metrics on an injected registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from core.results import ProbeResult
+from monitor_center.state import EndpointStates
+
+PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """Every metric the center exposes, registered on the registry passed in."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.probe_results = Counter(
+            "monitor_center_probe_results",
+            "Probe results by outcome (success or failure).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.probe_duration = Histogram(
+            "monitor_center_probe_duration_seconds",
+            "Wall time of one probe, start to verdict.",
+            buckets=PROBE_BUCKETS,
+            registry=registry,
+        )
+        self.skipped_runs = Counter(
+            "monitor_center_scheduler_skipped_runs",
+            "Scheduled probe runs not started: previous still in flight, or missed.",
+            ["reason"],
+            registry=registry,
+        )
+        self.results_written = Counter(
+            "monitor_center_results_written",
+            "Probe results stored in the database.",
+            registry=registry,
+        )
+        self.storage_errors = Counter(
+            "monitor_center_storage_errors",
+            "Failed attempts to write a batch to the database.",
+            registry=registry,
+        )
+        self.write_queue = Gauge(
+            "monitor_center_write_queue_depth",
+            "Results waiting to be written to the database.",
+            registry=registry,
+        )
+        self.results_dropped = Counter(
+            "monitor_center_results_dropped",
+            "Results dropped because the write buffer was full.",
+            registry=registry,
+        )
+        for outcome in ("success", "failure"):
+            self.probe_results.labels(outcome)
+        for reason in ("in_flight", "missed"):
+            self.skipped_runs.labels(reason)
+
+    def observe_probe(self, result: ProbeResult) -> None:
+        self.probe_results.labels("success" if result.ok else "failure").inc()
+        self.probe_duration.observe(result.latency.total)
+
+    def watch_endpoints(self, states: EndpointStates) -> None:
+        """Export each endpoint's up state, read from ``states`` at scrape time."""
+        self.registry.register(_EndpointUpCollector(states))
+
+
+class _EndpointUpCollector(Collector):
+    def __init__(self, states: EndpointStates) -> None:
+        self._states = states
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "monitor_center_endpoint_up",
+            "1 when the monitored endpoint's last fresh probe succeeded, 0 when it failed;"
+            " absent while unknown.",
+            labels=["endpoint", "agency"],
+        )
+        for view in self._states.views():
+            if view.state != "unknown":
+                up.add_metric([view.id, view.agency], 1.0 if view.state == "up" else 0.0)
+        yield up

@@ -1,0 +1,231 @@
+"""The composition root: wires config, storage, collectors, state and API together.
+
+Data flows one way: scheduler -> collector -> result -> (writer, state, metrics, listeners).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import uvicorn
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
+
+from collectors.http import HttpProber, ProbeSpec
+from core.clock import Clock, SystemClock
+from core.results import ProbeResult
+from monitor_center.api import AppContext, create_app
+from monitor_center.api.auth import TokenAuth
+from monitor_center.config import Config, Endpoint
+from monitor_center.db import apply_migrations, open_pool, wait_for_database
+from monitor_center.db.repositories import (
+    AgencyRow,
+    CatalogRepository,
+    EndpointRow,
+    ProbeResultRepository,
+)
+from monitor_center.metrics import Metrics
+from monitor_center.scheduling import Prober, ProbeScheduler, Target
+from monitor_center.settings import Settings
+from monitor_center.state import EndpointStates, StateChange
+from monitor_center.writer import ResultWriter
+
+log = logging.getLogger(__name__)
+
+StateListener = Callable[[StateChange], None]
+
+
+def probe_spec(endpoint: Endpoint) -> ProbeSpec:
+    """The collector's view of a configured endpoint."""
+    return ProbeSpec(
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        timeout=endpoint.timeout.total_seconds(),
+        expect_status=endpoint.expected_statuses,
+        body_contains=endpoint.expect.body_contains,
+        json_path=endpoint.expect.json_path,
+        equals=endpoint.expect.equals,
+        max_body_bytes=endpoint.max_body_bytes,
+    )
+
+
+def token_auth(config: Config) -> TokenAuth:
+    return TokenAuth(
+        [(t.name, t.token.get_secret_value(), t.role, t.agency) for t in config.auth.tokens]
+    )
+
+
+class Service:
+    """One center process. ``start`` connects and begins probing; ``stop`` flushes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        registry: CollectorRegistry | None = None,
+        prober: Prober | None = None,
+    ) -> None:
+        if settings.database_url is None:
+            raise ValueError("MONITOR_DATABASE_URL is not set")
+        self.settings = settings
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.metrics = Metrics(registry or CollectorRegistry())
+        self.states = EndpointStates(self.clock)
+        self.metrics.watch_endpoints(self.states)
+        self._own_prober = prober is None
+        self._prober: Prober = prober or HttpProber(clock=self.clock)
+        self.scheduler = ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
+        self._listeners: list[StateListener] = []
+        self._pool: AsyncConnectionPool | None = None
+        self._writer: ResultWriter | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._server: uvicorn.Server | None = None
+        self.app: FastAPI = create_app(
+            AppContext(
+                config=config,
+                states=self.states,
+                metrics=self.metrics,
+                auth=token_auth(config),
+                database_ok=self._database_ok,
+                write_queue=lambda: self._writer.pending if self._writer else 0,
+            )
+        )
+
+    @property
+    def database_url(self) -> str:
+        assert self.settings.database_url is not None
+        return self.settings.database_url.get_secret_value()
+
+    @property
+    def results(self) -> ProbeResultRepository:
+        assert self._pool is not None, "service not started"
+        return ProbeResultRepository(self._pool)
+
+    @property
+    def writer(self) -> ResultWriter:
+        assert self._writer is not None, "service not started"
+        return self._writer
+
+    def add_listener(self, listener: StateListener) -> None:
+        """Be told of every endpoint state change (the alert engine and feed hook in here)."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        s = self.settings
+        await wait_for_database(
+            self.database_url,
+            retry_max=s.connect_retry_max_seconds,
+            give_up_after=s.connect_give_up_seconds,
+        )
+        await apply_migrations(self.database_url, timescaledb=s.timescaledb)
+        self._pool = await open_pool(
+            self.database_url, min_size=s.pool_min_size, max_size=s.pool_max_size
+        )
+        await self._sync_catalog()
+        await self._restore_states()
+        self._writer = ResultWriter(
+            self.results.insert_many,
+            self.metrics,
+            batch_size=s.write_batch_size,
+            flush_interval=s.write_flush_interval,
+            buffer_limit=s.write_buffer_limit,
+        )
+        self._writer.start()
+        if isinstance(self._prober, HttpProber):
+            await self._prober.__aenter__()
+        self.scheduler.set_targets(
+            [Target(probe_spec(e), e.interval.total_seconds()) for e in self.config.endpoints]
+        )
+        self.scheduler.start()
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="state-sweeper")
+        log.info("probing %d endpoints", len(self.config.endpoints))
+
+    async def stop(self) -> None:
+        await self.scheduler.shutdown()
+        if self._sweeper:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._own_prober and isinstance(self._prober, HttpProber):
+            await self._prober.close()
+        if self._writer:
+            await self._writer.close()
+        if self._pool:
+            await self._pool.close()
+
+    async def serve(self, host: str, port: int) -> None:
+        """Run the API until ``stop_serving``, a signal or cancellation."""
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host=host, port=port, log_config=None, access_log=False)
+        )
+        await self._server.serve()
+
+    def stop_serving(self) -> None:
+        """Ask the API server to shut down gracefully (closing its sockets)."""
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def on_result(self, result: ProbeResult) -> None:
+        """Every probe result passes here exactly once."""
+        self.metrics.observe_probe(result)
+        if self._writer is not None:
+            self._writer.submit(result)
+        change = self.states.record(result)
+        if change is not None:
+            self._emit(change)
+
+    def _emit(self, change: StateChange) -> None:
+        if change.current == "down" and change.result is not None:
+            log.warning("endpoint %s is down: %s", change.endpoint_id, change.result.reason)
+        elif change.previous == "down":
+            log.info("endpoint %s is %s again", change.endpoint_id, change.current)
+        for listener in self._listeners:
+            listener(change)
+
+    async def _sync_catalog(self) -> None:
+        assert self._pool is not None
+        agencies = [
+            AgencyRow(a.id, a.name, a.kind, tuple(a.depends_on), a.lat, a.lon)
+            for a in self.config.agencies
+        ]
+        endpoints = [
+            EndpointRow(
+                e.id, e.agency, e.url, e.interval.total_seconds(), e.timeout.total_seconds()
+            )
+            for e in self.config.endpoints
+        ]
+        await CatalogRepository(self._pool).sync(agencies, endpoints)
+
+    async def _restore_states(self) -> None:
+        """Start from the stored results; stale ones read as ``unknown``, never ``up``."""
+        for e in self.config.endpoints:
+            self.states.register(e.id, e.agency, e.interval.total_seconds())
+        longest = max((e.interval for e in self.config.endpoints), default=timedelta(0))
+        since = self.clock.now() - 2 * longest
+        for result in (await self.results.latest_per_endpoint(since)).values():
+            self.states.record(result)
+        self.states.sweep()
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            for change in self.states.sweep():
+                self._emit(change)
+
+    async def _database_ok(self) -> bool:
+        if self._pool is None:
+            return False
+        try:
+            async with self._pool.connection(timeout=2) as conn:
+                await conn.execute("SELECT 1")
+        except Exception:  # any failure means "not ok" for a health check
+            return False
+        return True

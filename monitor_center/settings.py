@@ -1,0 +1,37 @@
+"""The one settings object, built from the environment at start-up and passed in.
+
+Nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process settings; the fleet itself comes from the YAML config."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", frozen=True, extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        default=None, description="libpq URL of the center's database (MONITOR_DATABASE_URL)"
+    )
+    timescaledb: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="use TimescaleDB hypertables: auto = when the extension can be loaded",
+    )
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+    write_batch_size: int = Field(default=2000, ge=1)
+    write_flush_interval: float = Field(default=0.25, gt=0)
+    write_buffer_limit: int = Field(default=500_000, ge=1)
+    connect_retry_max_seconds: float = Field(
+        default=30.0, gt=0, description="cap of the back-off between start-up connection tries"
+    )
+    connect_give_up_seconds: float | None = Field(
+        default=None, description="stop retrying the database at start after this long"
+    )
+    log_level: str = "INFO"
