@@ -115,6 +115,9 @@ def demo(
     port: Annotated[int, typer.Option(help="port of the center's API")] = 8080,
     fleet_port: Annotated[int, typer.Option(help="port of the simulated fleet")] = 8090,
     interval: Annotated[str, typer.Option(help="probe interval of the demo fleet")] = "10s",
+    data_dir: Annotated[
+        Path, typer.Option(help="where the demo keeps its config and embedded database")
+    ] = Path(".demo"),
 ) -> None:
     """Run the whole center on a simulated national fleet (embedded database if needed)."""
     from monitor_center.demo.runner import run_demo
@@ -130,6 +133,7 @@ def demo(
                 fleet_port=fleet_port,
                 duration=duration,
                 interval=interval,
+                data_dir=data_dir,
             )
         )
 

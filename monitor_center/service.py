@@ -168,6 +168,11 @@ class Service:
         )
         await self._server.serve()
 
+    @property
+    def serving(self) -> bool:
+        """True once the API server is listening."""
+        return self._server is not None and self._server.started
+
     def stop_serving(self) -> None:
         """Ask the API server to shut down gracefully (closing its sockets)."""
         if self._server is not None:

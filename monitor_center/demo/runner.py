@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 from pydantic import SecretStr
 from rich.console import Console
 
-from monitor_center.config import parse_config_text
+from monitor_center.config import format_duration, parse_config_text, parse_duration
 from monitor_center.db import redact_url
 from monitor_center.demo.agencies import load_agencies
 from monitor_center.demo.fleet import FleetSimulator
@@ -83,7 +86,7 @@ async def run_demo(
     console: Console | None = None,
 ) -> None:
     """Start the fleet and the center, print how to use them, run until done."""
-    out = console or Console()
+    out = console or Console(soft_wrap=True)
     url = await asyncio.to_thread(choose_database, settings, data_dir)
     tokens = DemoTokens.fresh()
     agencies = load_agencies()
@@ -94,7 +97,7 @@ async def run_demo(
             fleet.endpoints(),
             agencies,
             interval=interval,
-            timeout="5s",
+            timeout=format_duration(min(parse_duration(interval), timedelta(seconds=5))),
             viewer_token=tokens.viewer,
             operator_token=tokens.operator,
             admin_token=tokens.admin,
@@ -105,10 +108,18 @@ async def run_demo(
         service = Service(settings.model_copy(update={"database_url": SecretStr(url)}), config)
         await service.start()
         try:
-            _print_banner(
-                out, url, host, port, fleet.base_url, tokens, len(config.endpoints), config_path
+            banner = functools.partial(
+                _print_banner,
+                out,
+                url,
+                host,
+                port,
+                fleet.base_url,
+                tokens,
+                len(config.endpoints),
+                config_path,
             )
-            await _serve_for(service, host, port, duration)
+            await _serve_for(service, host, port, duration, on_listening=banner)
         finally:
             await service.stop()
     finally:
@@ -120,9 +131,19 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-async def _serve_for(service: Service, host: str, port: int, duration: float | None) -> None:
+async def _serve_for(
+    service: Service,
+    host: str,
+    port: int,
+    duration: float | None,
+    on_listening: Callable[[], None],
+) -> None:
     server = asyncio.create_task(service.serve(host, port))
     try:
+        while not service.serving and not server.done():
+            await asyncio.sleep(0.05)
+        if service.serving:
+            on_listening()
         if duration is None:
             await server
         else:

@@ -1,0 +1,198 @@
+"""The ``monitor-center`` command as an operator runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.unit.config_fixtures import CONFIGS, SECRETS
+
+CLI = [sys.executable, "-m", "monitor_center.cli"]
+
+
+def _run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_check_config_exits_0_for_a_valid_file() -> None:
+    result = _run("check-config", str(CONFIGS / "valid.yaml"), env=SECRETS)
+    assert result.returncode == 0, result.stderr
+    assert "valid" in result.stdout
+
+
+def test_check_config_exits_2_listing_every_error_without_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "fleet.yaml"
+    bad.write_text(
+        "agencies:\n"
+        "  - {id: ngsp, name: NGSP, kind: platform}\n"
+        "endpoints:\n"
+        "  - {id: a, agency: nowhere, url: 'http://x.gov.vn/'}\n"
+        "  - {id: b, agency: ngsp, url: 'ftp://x.gov.vn/', interval: ten}\n",
+        encoding="utf-8",
+    )
+    result = _run("check-config", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "fleet.yaml:4" in result.stderr and "nowhere" in result.stderr
+    assert "fleet.yaml:5" in result.stderr and "interval" in result.stderr
+    assert "http" in result.stderr
+
+
+def test_check_config_names_a_missing_file(tmp_path: Path) -> None:
+    result = _run("check-config", str(tmp_path / "absent.yaml"))
+    assert result.returncode == 2
+    assert "absent.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_reports_an_unreachable_database_clearly_and_keeps_retrying() -> None:
+    closed_port = _free_port()
+    result = _run(
+        "serve",
+        "--config",
+        str(CONFIGS / "valid.yaml"),
+        env={
+            **SECRETS,
+            "MONITOR_DATABASE_URL": f"postgresql://mc:hunter2secret@127.0.0.1:{closed_port}/mc",
+            "MONITOR_CONNECT_RETRY_MAX_SECONDS": "0.2",
+            "MONITOR_CONNECT_GIVE_UP_SECONDS": "1.5",
+        },
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    retries = re.findall(r"unreachable .*retrying in", result.stderr)
+    assert len(retries) >= 3, result.stderr
+    assert f"127.0.0.1:{closed_port}" in result.stderr
+    assert "hunter2secret" not in result.stderr
+
+
+def test_serve_refuses_to_start_without_a_database_url() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_DATABASE_URL"}
+    result = subprocess.run(
+        [*CLI, "serve", "--config", str(CONFIGS / "valid.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, **SECRETS},
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "MONITOR_DATABASE_URL" in result.stderr
+
+
+@pytest.fixture
+def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    port, fleet_port = _free_port(), _free_port()
+    proc = subprocess.Popen(
+        [
+            *CLI,
+            "demo",
+            "--duration",
+            "60",
+            "--port",
+            str(port),
+            "--fleet-port",
+            str(fleet_port),
+            "--interval",
+            "1s",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "MONITOR_DATABASE_URL": db_url, "COLUMNS": "200"},
+    )
+    info = _read_banner(proc)
+    info["api"] = f"http://127.0.0.1:{port}"
+    info["fleet"] = f"http://127.0.0.1:{fleet_port}"
+    try:
+        yield proc, info
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+
+
+def _read_banner(proc: subprocess.Popen[str]) -> dict[str, str]:
+    assert proc.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        if not ready:
+            continue
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if line.startswith("viewer token"):
+            return {"viewer": line.split()[-1]}
+    raise AssertionError("the demo printed no viewer token:\n" + "".join(seen))
+
+
+def _get_json(url: str, token: str) -> object:
+    import json
+
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback
+        return json.loads(resp.read())
+
+
+def _post_json(url: str, body: bytes) -> None:
+    req = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(req, timeout=5):  # noqa: S310 - loopback
+        pass
+
+
+def _wait(check: object, what: str, timeout: float) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()  # type: ignore[operator]
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_demo_probes_the_whole_fleet_and_shows_an_injected_fault(
+    demo: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    _, info = demo
+    url = info["api"] + "/api/v1/endpoints"
+
+    def states() -> dict[str, str]:
+        return {e["id"]: e["state"] for e in _get_json(url, info["viewer"])}  # type: ignore[attr-defined]
+
+    _wait(lambda: set(states().values()) == {"up"}, "every demo endpoint up", 15)
+    assert len(states()) == 61  # 56 agencies' portals + 5 platform APIs
+    _post_json(info["fleet"] + "/_control/faults", b'{"endpoint": "ha-noi-portal", "mode": "down"}')
+    started = time.monotonic()
+    _wait(lambda: states()["ha-noi-portal"] == "down", "ha-noi-portal down", 5)
+    assert time.monotonic() - started <= 2 * 1.0 + 1.0
