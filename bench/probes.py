@@ -15,6 +15,7 @@ import uuid
 
 import psycopg
 from prometheus_client import CollectorRegistry
+from psycopg_pool import AsyncConnectionPool
 
 from bench.procs import blackbox_exporter, nginx, wrk_requests_per_second
 from bench.table import Row
@@ -24,6 +25,7 @@ from core.results import ProbeResult
 from monitor_center.db import apply_migrations, open_pool
 from monitor_center.db.repositories import ProbeResultRepository
 from monitor_center.metrics import Metrics
+from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.scheduling import ProbeScheduler, Target
 from monitor_center.writer import ResultWriter
 
@@ -35,7 +37,7 @@ BLACKBOX_PUBLISHED = 1000.0  # per core, the figure PRODUCT.md quotes
 
 
 async def _measure_ours(
-    nginx_port: int, endpoints: int, seconds: float
+    nginx_port: int, endpoints: int, seconds: float, workers: int
 ) -> tuple[float, float, int]:
     dbname = f"mc_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
@@ -45,7 +47,7 @@ async def _measure_ours(
         await apply_migrations(url)
         pool = await open_pool(url, min_size=2, max_size=4)
         try:
-            return await _run_scheduler(pool, nginx_port, endpoints, seconds)
+            return await _run_scheduler(pool, nginx_port, endpoints, seconds, workers)
         finally:
             await pool.close()
     finally:
@@ -54,9 +56,9 @@ async def _measure_ours(
 
 
 async def _run_scheduler(
-    pool: object, port: int, endpoints: int, seconds: float
+    pool: AsyncConnectionPool, port: int, endpoints: int, seconds: float, workers: int
 ) -> tuple[float, float, int]:
-    repo = ProbeResultRepository(pool)  # type: ignore[arg-type]
+    repo = ProbeResultRepository(pool)
     clock = SystemClock()
     metrics = Metrics(CollectorRegistry())
     writer = ResultWriter(repo.insert_many, metrics, batch_size=5000, flush_interval=0.2)
@@ -66,25 +68,29 @@ async def _run_scheduler(
     def on_result(result: ProbeResult) -> None:
         metrics.observe_probe(result)
         writer.submit(result)
-        now = time.monotonic()
-        if window["start"] <= now < window["end"]:
+        # Counted by the probe's start time, so a backlog cannot inflate the window.
+        started = result.time.timestamp()
+        if window["start"] <= started < window["end"]:
             window["n"] += 1
             window["ok"] += result.ok
 
+    targets = [
+        Target(ProbeSpec(f"bench-{i}", f"http://127.0.0.1:{port}/e/{i}", timeout=5.0), 1.0)
+        for i in range(endpoints)
+    ]
     async with HttpProber(clock=clock) as prober:
-        scheduler = ProbeScheduler(prober, on_result, metrics, clock)
-        scheduler.set_targets(
-            [
-                Target(ProbeSpec(f"bench-{i}", f"http://127.0.0.1:{port}/e/{i}", timeout=5.0), 1.0)
-                for i in range(endpoints)
-            ]
-        )
-        scheduler.start()
-        await asyncio.sleep(3.0)  # warm-up: every endpoint has had its first run
-        window["start"] = time.monotonic()
+        schedule: ProbeScheduler | ProbeWorkerPool
+        if workers:
+            schedule = ProbeWorkerPool(workers, on_result, metrics)
+        else:
+            schedule = ProbeScheduler(prober, on_result, metrics, clock)
+        schedule.set_targets(targets)
+        schedule.start()
+        await asyncio.sleep(5.0)  # warm-up: workers spawned, every endpoint has run once
+        window["start"] = time.time()
         window["end"] = window["start"] + seconds
-        await asyncio.sleep(seconds)
-        await scheduler.shutdown()
+        await asyncio.sleep(seconds + 6.0)  # + the probe timeout: late results still count
+        await schedule.shutdown()
     await writer.drained()
     await writer.close()
     stored = await repo.count()
@@ -97,8 +103,9 @@ async def _run_scheduler(
     )
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"  ours: {window['n']} probes in {seconds:.0f}s ({window['ok']} ok), "
-        f"{stored} rows stored, {skipped:.0f} runs skipped, peak RSS {rss_mb:.0f} MB"
+        f"  ours ({workers or 'no'} worker processes): {window['n']} probes started in"
+        f" {seconds:.0f}s ({window['ok']} ok), {stored} rows stored in all,"
+        f" {skipped:.0f} runs skipped, service peak RSS {rss_mb:.0f} MB"
     )
     return window["n"] / seconds, rss_mb, stored
 
@@ -116,30 +123,34 @@ def _measure_blackbox(nginx_port: int) -> float | None:
         return rps
 
 
-async def run(endpoints: int = 5000, seconds: float = 20.0) -> list[Row]:
+async def run(endpoints: int = 5000, seconds: float = 20.0, workers: int = 2) -> list[Row]:
     print(f"probe throughput: {endpoints} endpoints at 1 s for {seconds:.0f} s")
     with nginx() as port:
         if port is None:
             return [Row("probe throughput", "probes/s", TARGET, None, None, "nginx missing")]
-        ours, _rss, _stored = await _measure_ours(port, endpoints, seconds)
-        reference = await asyncio.to_thread(_measure_blackbox, port)
+        pooled, _, _ = await _measure_ours(port, endpoints, seconds, workers)
+        single, _, _ = await _measure_ours(port, endpoints, seconds, 0)
+        measured = await asyncio.to_thread(_measure_blackbox, port)
+    reference = measured or BLACKBOX_PUBLISHED
+    name = "blackbox_exporter, same run" if measured else "blackbox_exporter, published/core"
+    note = f"{endpoints} endpoints @1s, fresh connection each, stored"
     return [
         Row(
             "probe throughput",
             "probes/s",
             TARGET,
-            ours,
+            pooled,
             reference,
-            "blackbox_exporter, same machine" if reference else "blackbox_exporter (published)",
-            note=f"{endpoints} endpoints @1s, fresh connection each, stored",
-        )
-        if reference
-        else Row(
+            name,
+            note=f"{note}, {workers} probe workers",
+        ),
+        Row(
             "probe throughput",
             "probes/s",
             TARGET,
-            ours,
-            BLACKBOX_PUBLISHED,
-            "blackbox_exporter (published, per core)",
-        )
+            single,
+            reference,
+            name,
+            note=f"{note}, in-process",
+        ),
     ]

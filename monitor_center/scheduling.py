@@ -125,10 +125,13 @@ class ProbeScheduler:
 
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Stop scheduling and let probes in flight finish (their results still count)."""
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        if not self._scheduler.running:
+            return
+        # Pause first: shutting the executor down would cancel the probes in flight.
+        self._scheduler.pause()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._idle.wait(), timeout)
+        self._scheduler.shutdown(wait=False)
 
     @property
     def in_flight(self) -> int:
@@ -160,7 +163,8 @@ class ProbeScheduler:
         self._metrics.skipped_runs.labels(reason).inc()
 
     def _on_error(self, event: JobExecutionEvent) -> None:
-        log.error("probe job %s failed: %r", event.job_id, event.exception)
+        if not isinstance(event.exception, asyncio.CancelledError):
+            log.error("probe job %s failed: %r", event.job_id, event.exception)
 
 
 __all__ = ["ProbeScheduler", "Prober", "Target", "first_run_at", "stable_offset"]

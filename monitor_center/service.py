@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Protocol
 
 import uvicorn
 from fastapi import FastAPI
@@ -30,6 +31,7 @@ from monitor_center.db.repositories import (
     ProbeResultRepository,
 )
 from monitor_center.metrics import Metrics
+from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.scheduling import Prober, ProbeScheduler, Target
 from monitor_center.settings import Settings
 from monitor_center.state import EndpointStates, StateChange
@@ -38,6 +40,16 @@ from monitor_center.writer import ResultWriter
 log = logging.getLogger(__name__)
 
 StateListener = Callable[[StateChange], None]
+
+
+class Schedule(Protocol):
+    """What the service needs of a probe schedule (in-process or worker processes)."""
+
+    def set_targets(self, targets: Sequence[Target]) -> None: ...
+
+    def start(self) -> None: ...
+
+    async def shutdown(self, timeout: float = 10.0) -> None: ...
 
 
 def probe_spec(endpoint: Endpoint) -> ProbeSpec:
@@ -82,7 +94,11 @@ class Service:
         self.metrics.watch_endpoints(self.states)
         self._own_prober = prober is None
         self._prober: Prober = prober or HttpProber(clock=self.clock)
-        self.scheduler = ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
+        self.scheduler: Schedule
+        if prober is None and settings.probe_workers > 0:
+            self.scheduler = ProbeWorkerPool(settings.probe_workers, self.on_result, self.metrics)
+        else:
+            self.scheduler = ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
         self._listeners: list[StateListener] = []
         self._pool: AsyncConnectionPool | None = None
         self._writer: ResultWriter | None = None
@@ -139,7 +155,7 @@ class Service:
             buffer_limit=s.write_buffer_limit,
         )
         self._writer.start()
-        if isinstance(self._prober, HttpProber):
+        if isinstance(self.scheduler, ProbeScheduler) and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
         self.scheduler.set_targets(
             [Target(probe_spec(e), e.interval.total_seconds()) for e in self.config.endpoints]

@@ -34,4 +34,9 @@ class Settings(BaseSettings):
     connect_give_up_seconds: float | None = Field(
         default=None, description="stop retrying the database at start after this long"
     )
+    probe_workers: int = Field(
+        default=0,
+        ge=0,
+        description="probe in this many worker processes; 0 = in the service process",
+    )
     log_level: str = "INFO"

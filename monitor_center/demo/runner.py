@@ -140,7 +140,8 @@ async def _serve_for(
 ) -> None:
     server = asyncio.create_task(service.serve(host, port))
     try:
-        while not service.serving and not server.done():
+        # uvicorn exposes a "started" flag, not an event, hence the polling.
+        while not service.serving and not server.done():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if service.serving:
             on_listening()

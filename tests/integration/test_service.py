@@ -210,3 +210,37 @@ async def test_the_catalogue_in_the_database_matches_the_config(
         ).fetchall()
     assert {r[0] for r in rows} == {e.id for e in center.service.config.endpoints}
     assert {r[1] for r in rows} == {"platform", "ministry", "province"}
+
+
+async def test_worker_processes_probe_every_endpoint_and_lose_no_result(db_url: str) -> None:
+    agencies = _small_fleet()
+    async with FleetSimulator(agencies, seed=7, latency_scale=0.0) as fleet:
+        config = _config(fleet, agencies)
+        settings = Settings(database_url=SecretStr(db_url), probe_workers=2)
+        service = Service(settings, config)
+        await service.start()
+        try:
+
+            async def all_up() -> bool:
+                return {v.state for v in service.states.views()} == {"up"}
+
+            await wait_until(all_up, timeout=3 * INTERVAL + 5, what="all up via workers")
+            fleet.set_fault("ngsp-portal", Fault("down", status=503))
+
+            async def ngsp_down() -> bool:
+                view = service.states.view("ngsp-portal")
+                return view is not None and view.state == "down"
+
+            await wait_until(ngsp_down, timeout=2 * INTERVAL + 1.5, what="ngsp-portal down")
+        finally:
+            await service.stop()
+        registry = service.metrics.registry
+        produced = sum(
+            registry.get_sample_value("monitor_center_probe_results_total", {"outcome": o}) or 0
+            for o in ("success", "failure")
+        )
+        with psycopg.connect(db_url) as conn:
+            row = conn.execute("SELECT count(*), count(DISTINCT endpoint_id) FROM probe_results")
+            stored, endpoints = row.fetchone() or (0, 0)
+        assert stored == produced > 0
+        assert endpoints == len(config.endpoints)
