@@ -64,13 +64,15 @@ def choose_database(settings: Settings, data_dir: Path) -> str:
     """MONITOR_DATABASE_URL, else the local TimescaleDB, else an embedded PostgreSQL."""
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
-    local = _local_timescaledb_url()
-    if local:
-        return local
+    return _local_timescaledb_url() or embedded_database_url(data_dir)
+
+
+def embedded_database_url(data_dir: Path) -> str:
+    """Start (or reuse) an embedded PostgreSQL under ``data_dir``; it stops at exit."""
     from pgserver import get_server  # type: ignore[attr-defined]  # only needed here
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    server = get_server(data_dir.resolve() / "pgdata", cleanup_mode="stop")
     return str(server.get_uri())
 
 
