@@ -49,6 +49,18 @@ http {{
 
 
 @contextlib.contextmanager
+def _listening(argv: list[str], port: int) -> Iterator[int]:
+    """Run ``argv`` until the block ends, once something listens on ``port``."""
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextlib.contextmanager
 def nginx() -> Iterator[int | None]:
     """A one-worker nginx answering 200 on every path; yields its port (None if absent)."""
     binary = shutil.which("nginx") or (
@@ -61,13 +73,8 @@ def nginx() -> Iterator[int | None]:
     with tempfile.TemporaryDirectory(prefix="mc-bench-nginx-") as tmp:
         conf = Path(tmp) / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=tmp, port=port))
-        proc = subprocess.Popen([binary, "-c", str(conf), "-p", tmp], stderr=subprocess.DEVNULL)
-        try:
-            wait_port(port)
-            yield port
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        with _listening([binary, "-c", str(conf), "-p", tmp], port) as listening:
+            yield listening
 
 
 BLACKBOX_CONF = """
@@ -91,17 +98,9 @@ def blackbox_exporter() -> Iterator[int | None]:
     with tempfile.TemporaryDirectory(prefix="mc-bench-bbe-") as tmp:
         conf = Path(tmp) / "blackbox.yml"
         conf.write_text(BLACKBOX_CONF)
-        proc = subprocess.Popen(
-            [binary, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{port}"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_port(port)
-            yield port
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        argv = [binary, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{port}"]
+        with _listening(argv, port) as listening:
+            yield listening
 
 
 def wrk_requests_per_second(url: str, seconds: int = 10, connections: int = 64) -> float | None:

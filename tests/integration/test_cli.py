@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import select
@@ -16,7 +18,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor_center.demo.agencies import load_agencies
+from monitor_center.demo.fleet import FleetSimulator
+from monitor_center.demo.fleet_config import fleet_config_yaml
 from tests.unit.config_fixtures import CONFIGS, SECRETS
+from tests.waiting import wait_until
 
 CLI = [sys.executable, "-m", "monitor_center.cli"]
 
@@ -158,8 +164,6 @@ def _read_banner(proc: subprocess.Popen[str]) -> dict[str, str]:
 
 
 def _get_json(url: str, token: str) -> object:
-    import json
-
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=5) as resp:
         return json.loads(resp.read())
@@ -198,3 +202,51 @@ def test_the_demo_probes_the_whole_fleet_and_shows_an_injected_fault(
     started = time.monotonic()
     _wait(lambda: states()["ha-noi-portal"] == "down", "ha-noi-portal down", 5)
     assert time.monotonic() - started <= 2 * 1.0 + 1.0
+
+
+async def test_serve_probes_the_configured_fleet_and_stops_cleanly_on_sigint(
+    db_url: str, tmp_path: Path
+) -> None:
+    agencies = [a for a in load_agencies() if a.kind == "platform"]
+    async with FleetSimulator(agencies, latency_scale=0.0) as fleet:
+        config = tmp_path / "fleet.yaml"
+        config.write_text(
+            fleet_config_yaml(
+                fleet.endpoints(),
+                agencies,
+                interval="1s",
+                timeout="1s",
+                viewer_token="viewer-token-0123456789",
+                operator_token="operator-token-0123456789",
+                admin_token="admin-token-0123456789ab",
+            ),
+            encoding="utf-8",
+        )
+        port = _free_port()
+        proc = await asyncio.create_subprocess_exec(
+            *CLI,
+            "serve",
+            "--config",
+            str(config),
+            "--port",
+            str(port),
+            env={**os.environ, "MONITOR_DATABASE_URL": db_url},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/api/v1/endpoints"
+
+            async def all_up() -> bool:
+                try:
+                    body = await asyncio.to_thread(_get_json, url, "viewer-token-0123456789")
+                except OSError:
+                    return False
+                return {e["state"] for e in body} == {"up"}  # type: ignore[attr-defined]
+
+            await wait_until(all_up, timeout=20, what="serve to report every endpoint up")
+        finally:
+            proc.send_signal(signal.SIGINT)
+            _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, stderr.decode()
+        assert "Traceback" not in stderr.decode()
