@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -17,6 +20,9 @@ from monitor_center.config import Config, ConfigError, load_config
 from monitor_center.db import DatabaseUnavailable
 from monitor_center.runtime import run
 from monitor_center.settings import Settings
+
+if TYPE_CHECKING:
+    from monitor_center.service import Service
 
 app = typer.Typer(
     name="monitor-center",
@@ -85,7 +91,7 @@ def serve(
         err.print("[red]MONITOR_DATABASE_URL is not set[/red] (a libpq URL of the database)")
         raise typer.Exit(EXIT_CONFIG)
     try:
-        run(_serve(settings, config, host, port))
+        run(_serve(settings, config, config_file, host, port))
     except DatabaseUnavailable as exc:
         err.print(f"[red]{exc}[/red]", markup=False)
         raise typer.Exit(1) from None
@@ -93,15 +99,33 @@ def serve(
         pass
 
 
-async def _serve(settings: Settings, config: Config, host: str, port: int) -> None:
+async def _serve(
+    settings: Settings, config: Config, config_file: Path, host: str, port: int
+) -> None:
     from monitor_center.service import Service
 
-    service = Service(settings, config)
+    service = Service(
+        settings, config, config_loader=functools.partial(load_config, config_file, os.environ)
+    )
     await service.start()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(service)))
     try:
         await service.serve(host, port)
     finally:
+        loop.remove_signal_handler(signal.SIGHUP)
         await service.stop()
+
+
+async def _reload(service: Service) -> None:
+    """SIGHUP: re-read the config; on errors log each one and keep running the old one."""
+    log = logging.getLogger("monitor_center.reload")
+    try:
+        await service.reload()
+    except ConfigError as exc:
+        log.error("config reload refused, the previous config stays in force:")
+        for issue in exc.issues:
+            log.error("  %s", issue)
 
 
 @app.command()

@@ -83,7 +83,9 @@ class Service:
         clock: Clock | None = None,
         registry: CollectorRegistry | None = None,
         prober: Prober | None = None,
+        config_loader: Callable[[], Config] | None = None,
     ) -> None:
+        """``config_loader`` re-reads the config on reload (SIGHUP or the admin API)."""
         if settings.database_url is None:
             raise ValueError("MONITOR_DATABASE_URL is not set")
         self.settings = settings
@@ -94,26 +96,24 @@ class Service:
         self.metrics.watch_endpoints(self.states)
         self._own_prober = prober is None
         self._prober: Prober = prober or HttpProber(clock=self.clock)
-        self.scheduler: Schedule
-        if prober is None and settings.probe_workers > 0:
-            self.scheduler = ProbeWorkerPool(settings.probe_workers, self.on_result, self.metrics)
-        else:
-            self.scheduler = ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
+        self.scheduler: Schedule = self._new_schedule()
         self._listeners: list[StateListener] = []
         self._pool: AsyncConnectionPool | None = None
         self._writer: ResultWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._server: uvicorn.Server | None = None
-        self.app: FastAPI = create_app(
-            AppContext(
-                config=config,
-                states=self.states,
-                metrics=self.metrics,
-                auth=token_auth(config),
-                database_ok=self._database_ok,
-                write_queue=lambda: self._writer.pending if self._writer else 0,
-            )
+        self._config_loader = config_loader
+        self._reload_lock = asyncio.Lock()
+        self.ctx = AppContext(
+            config=config,
+            states=self.states,
+            metrics=self.metrics,
+            auth=token_auth(config),
+            database_ok=self._database_ok,
+            write_queue=lambda: self._writer.pending if self._writer else 0,
+            reload=self.reload if config_loader else None,
         )
+        self.app: FastAPI = create_app(self.ctx)
 
     @property
     def database_url(self) -> str:
@@ -157,9 +157,7 @@ class Service:
         self._writer.start()
         if isinstance(self.scheduler, ProbeScheduler) and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
-        self.scheduler.set_targets(
-            [Target(probe_spec(e), e.interval.total_seconds()) for e in self.config.endpoints]
-        )
+        self.scheduler.set_targets(self._targets())
         self.scheduler.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="state-sweeper")
         log.info("probing %d endpoints", len(self.config.endpoints))
@@ -193,6 +191,40 @@ class Service:
         """Ask the API server to shut down gracefully (closing its sockets)."""
         if self._server is not None:
             self._server.should_exit = True
+
+    async def reload(self) -> None:
+        """Re-read the config and apply it; raises ``ConfigError`` and keeps the old one.
+
+        Endpoints added start probing, removed ones stop (their history stays, marked
+        inactive), changed ones are rescheduled; tokens and agencies switch at once.
+        """
+        if self._config_loader is None:
+            raise RuntimeError("this service has no config source to reload from")
+        async with self._reload_lock:
+            config = await asyncio.to_thread(self._config_loader)
+            self.config = config
+            self.ctx.config = config
+            self.ctx.auth = token_auth(config)
+            await self._sync_catalog()
+            for e in config.endpoints:
+                self.states.register(e.id, e.agency, e.interval.total_seconds())
+            self.states.forget_except(e.id for e in config.endpoints)
+            if isinstance(self.scheduler, ProbeScheduler):
+                self.scheduler.set_targets(self._targets())
+            else:  # worker shards are fixed at spawn: replace the pool
+                await self.scheduler.shutdown()
+                self.scheduler = self._new_schedule()
+                self.scheduler.set_targets(self._targets())
+                self.scheduler.start()
+            log.info("config reloaded: %d endpoints", len(config.endpoints))
+
+    def _new_schedule(self) -> Schedule:
+        if self._own_prober and self.settings.probe_workers > 0:
+            return ProbeWorkerPool(self.settings.probe_workers, self.on_result, self.metrics)
+        return ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
+
+    def _targets(self) -> list[Target]:
+        return [Target(probe_spec(e), e.interval.total_seconds()) for e in self.config.endpoints]
 
     def on_result(self, result: ProbeResult) -> None:
         """Every probe result passes here exactly once."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor_center.api.auth import Principal, TokenAuth, bearer_token, require
-from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, StateName
-from monitor_center.config import Config
+from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, ReloadOut, StateName
+from monitor_center.config import Config, ConfigError
 from monitor_center.metrics import Metrics
 from monitor_center.state import EndpointStates, EndpointView
+
+log = logging.getLogger(__name__)
 
 _WORST = {"down": 2, "unknown": 1, "up": 0}
 
@@ -28,9 +32,11 @@ class AppContext:
     auth: TokenAuth
     database_ok: Callable[[], Awaitable[bool]]
     write_queue: Callable[[], int]
+    reload: Callable[[], Awaitable[None]] | None = None
 
 
 Viewer = Annotated[Principal, Depends(require("viewer"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -44,7 +50,29 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.ctx = ctx
     _add_infra_routes(app, ctx)
     _add_endpoint_routes(app, ctx)
+    _add_admin_routes(app, ctx)
     return app
+
+
+def _add_admin_routes(app: FastAPI, ctx: AppContext) -> None:
+    @app.post(
+        "/api/v1/config/reload",
+        response_model=ReloadOut,
+        tags=["admin"],
+        responses={422: {"model": ReloadOut, "description": "invalid config; old one kept"}},
+    )
+    async def reload_config(principal: Admin) -> JSONResponse:
+        """Re-read the config file; an invalid one is refused and the old one keeps running."""
+        if ctx.reload is None:
+            raise HTTPException(status.HTTP_409_CONFLICT, "this center has no config file")
+        try:
+            await ctx.reload()
+        except ConfigError as exc:
+            body = ReloadOut(reloaded=False, errors=[str(i) for i in exc.issues])
+            return JSONResponse(body.model_dump(), status_code=422)
+        log.info("config reloaded by token '%s'", principal.name)
+        out = ReloadOut(reloaded=True, endpoints=len(ctx.config.endpoints), errors=[])
+        return JSONResponse(out.model_dump())
 
 
 def _add_infra_routes(app: FastAPI, ctx: AppContext) -> None:

@@ -76,3 +76,9 @@ class HealthOut(BaseModel):
     database: Literal["ok", "unreachable"]
     endpoints: int
     write_queue: int
+
+
+class ReloadOut(BaseModel):
+    reloaded: bool
+    endpoints: int | None = Field(default=None, description="endpoints after the reload")
+    errors: list[str] = Field(description="file:line: key.path: problem, when refused")
