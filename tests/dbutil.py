@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -51,13 +52,34 @@ def scratch_database(template: str | None = None) -> Iterator[str]:
     name = f"mc_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         if template:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            _clone(conn, name, template)
         else:
             conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield url_for(name)
     finally:
         drop_database(name)
+
+
+def _clone(conn: psycopg.Connection[tuple[object, ...]], name: str, template: str) -> None:
+    """CREATE DATABASE ... TEMPLATE, clearing sessions on the template first.
+
+    TimescaleDB's launcher may (re)start a job scheduler in any database that has the
+    extension; a template must have no sessions while it is copied, so end them and retry.
+    """
+    for attempt in range(20):
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (template,),
+        )
+        try:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 19:
+                raise
+            time.sleep(0.1)  # the terminated session needs a moment to go away
 
 
 def create_template(name: str, prepare: Callable[[str], object]) -> None:

@@ -245,8 +245,37 @@ async def test_serve_probes_the_configured_fleet_and_stops_cleanly_on_sigint(
                 return {e["state"] for e in body} == {"up"}  # type: ignore[attr-defined]
 
             await wait_until(all_up, timeout=20, what="serve to report every endpoint up")
+            await _sighup_reloads_and_refuses_a_bad_file(proc, config, url)
         finally:
             proc.send_signal(signal.SIGINT)
             _, stderr = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, stderr.decode()
         assert "Traceback" not in stderr.decode()
+
+
+async def _sighup_reloads_and_refuses_a_bad_file(
+    proc: asyncio.subprocess.Process, config: Path, url: str
+) -> None:
+    text = config.read_text(encoding="utf-8")
+    start = text.index("- id: ecabinet-api") if "- id: ecabinet-api" in text else -1
+    assert start > 0, "the generated config has an ecabinet-api endpoint"
+    end = text.index("- id:", start + 1)
+    config.write_text(text[:start] + text[end:], encoding="utf-8")
+    proc.send_signal(signal.SIGHUP)
+
+    async def ecabinet_api_gone() -> bool:
+        body = await asyncio.to_thread(_get_json, url, "viewer-token-0123456789")
+        return "ecabinet-api" not in {e["id"] for e in body}  # type: ignore[attr-defined]
+
+    await wait_until(ecabinet_api_gone, timeout=10, what="SIGHUP to drop ecabinet-api")
+    config.write_text("agencies: [{id: Not A Slug}]\n", encoding="utf-8")
+    proc.send_signal(signal.SIGHUP)
+    assert proc.stderr is not None
+
+    async def refused() -> bool:
+        line = await proc.stderr.readline()  # type: ignore[union-attr]
+        return b"config reload refused" in line
+
+    await wait_until(refused, timeout=10, what="the bad reload to be refused", poll=0)
+    body = await asyncio.to_thread(_get_json, url, "viewer-token-0123456789")
+    assert len(body) == 9  # type: ignore[arg-type]  # 5 portals + 4 remaining platform APIs
