@@ -7,6 +7,7 @@ the database) and, in the same run, Debian's blackbox_exporter driven by wrk on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import resource
 import time
@@ -78,11 +79,12 @@ async def _run_scheduler(
         Target(ProbeSpec(f"bench-{i}", f"http://127.0.0.1:{port}/e/{i}", timeout=5.0), 1.0)
         for i in range(endpoints)
     ]
-    async with HttpProber(clock=clock) as prober:
-        schedule: ProbeScheduler | ProbeWorkerPool
+    schedule: ProbeScheduler | ProbeWorkerPool
+    async with contextlib.AsyncExitStack() as stack:
         if workers:
             schedule = ProbeWorkerPool(workers, on_result, metrics)
         else:
+            prober = await stack.enter_async_context(HttpProber(clock=clock))
             schedule = ProbeScheduler(prober, on_result, metrics, clock)
         schedule.set_targets(targets)
         schedule.start()

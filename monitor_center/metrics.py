@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -65,6 +65,10 @@ class Metrics:
     def observe_probe(self, result: ProbeResult) -> None:
         self.probe_results.labels("success" if result.ok else "failure").inc()
         self.probe_duration.observe(result.latency.total)
+
+    def watch_writer(self, pending: Callable[[], int]) -> None:
+        """Read the write queue depth from the writer at scrape time (no per-result cost)."""
+        self.write_queue.set_function(pending)
 
     def watch_endpoints(self, states: EndpointStates) -> None:
         """Export each endpoint's up state, read from ``states`` at scrape time."""

@@ -89,13 +89,15 @@ class Service:
         if settings.database_url is None:
             raise ValueError("MONITOR_DATABASE_URL is not set")
         self.settings = settings
-        self.config = config
         self.clock = clock or SystemClock()
         self.metrics = Metrics(registry or CollectorRegistry())
         self.states = EndpointStates(self.clock)
         self.metrics.watch_endpoints(self.states)
+        # In-process probing needs a prober; worker processes bring their own.
         self._own_prober = prober is None
-        self._prober: Prober = prober or HttpProber(clock=self.clock)
+        self._prober: Prober | None = prober
+        if prober is None and settings.probe_workers == 0:
+            self._prober = HttpProber(clock=self.clock)
         self.scheduler: Schedule = self._new_schedule()
         self._listeners: list[StateListener] = []
         self._pool: AsyncConnectionPool | None = None
@@ -114,6 +116,11 @@ class Service:
             reload=self.reload if config_loader else None,
         )
         self.app: FastAPI = create_app(self.ctx)
+
+    @property
+    def config(self) -> Config:
+        """The config in force (the API reads the same object)."""
+        return self.ctx.config
 
     @property
     def database_url(self) -> str:
@@ -145,7 +152,8 @@ class Service:
         self._pool = await open_pool(
             self.database_url, min_size=s.pool_min_size, max_size=s.pool_max_size
         )
-        await self._sync_catalog()
+        await self._sync_catalog(self.config)
+        self._register_endpoints(self.config)
         await self._restore_states()
         self._writer = ResultWriter(
             self.results.insert_many,
@@ -154,8 +162,9 @@ class Service:
             flush_interval=s.write_flush_interval,
             buffer_limit=s.write_buffer_limit,
         )
+        self.metrics.watch_writer(lambda: self.writer.pending)
         self._writer.start()
-        if isinstance(self.scheduler, ProbeScheduler) and isinstance(self._prober, HttpProber):
+        if self._own_prober and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
         self.scheduler.set_targets(self._targets())
         self.scheduler.start()
@@ -202,13 +211,11 @@ class Service:
             raise RuntimeError("this service has no config source to reload from")
         async with self._reload_lock:
             config = await asyncio.to_thread(self._config_loader)
-            self.config = config
+            # The catalogue first: if the database refuses, nothing has switched yet.
+            await self._sync_catalog(config)
             self.ctx.config = config
             self.ctx.auth = token_auth(config)
-            await self._sync_catalog()
-            for e in config.endpoints:
-                self.states.register(e.id, e.agency, e.interval.total_seconds())
-            self.states.forget_except(e.id for e in config.endpoints)
+            self._register_endpoints(config)
             if isinstance(self.scheduler, ProbeScheduler):
                 self.scheduler.set_targets(self._targets())
             else:  # worker shards are fixed at spawn: replace the pool
@@ -219,7 +226,7 @@ class Service:
             log.info("config reloaded: %d endpoints", len(config.endpoints))
 
     def _new_schedule(self) -> Schedule:
-        if self._own_prober and self.settings.probe_workers > 0:
+        if self._prober is None:
             return ProbeWorkerPool(self.settings.probe_workers, self.on_result, self.metrics)
         return ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
 
@@ -243,24 +250,27 @@ class Service:
         for listener in self._listeners:
             listener(change)
 
-    async def _sync_catalog(self) -> None:
+    async def _sync_catalog(self, config: Config) -> None:
         assert self._pool is not None
         agencies = [
             AgencyRow(a.id, a.name, a.kind, tuple(a.depends_on), a.lat, a.lon)
-            for a in self.config.agencies
+            for a in config.agencies
         ]
         endpoints = [
             EndpointRow(
                 e.id, e.agency, e.url, e.interval.total_seconds(), e.timeout.total_seconds()
             )
-            for e in self.config.endpoints
+            for e in config.endpoints
         ]
         await CatalogRepository(self._pool).sync(agencies, endpoints)
 
+    def _register_endpoints(self, config: Config) -> None:
+        for e in config.endpoints:
+            self.states.register(e.id, e.agency, e.interval.total_seconds())
+        self.states.forget_except(e.id for e in config.endpoints)
+
     async def _restore_states(self) -> None:
         """Start from the stored results; stale ones read as ``unknown``, never ``up``."""
-        for e in self.config.endpoints:
-            self.states.register(e.id, e.agency, e.interval.total_seconds())
         longest = max((e.interval for e in self.config.endpoints), default=timedelta(0))
         since = self.clock.now() - 2 * longest
         for result in (await self.results.latest_per_endpoint(since)).values():

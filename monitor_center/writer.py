@@ -49,6 +49,7 @@ class ResultWriter:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._in_flight = 0
 
     def submit(self, result: ProbeResult) -> None:
         """Queue one result; never blocks. Past the limit the oldest result is dropped."""
@@ -57,14 +58,13 @@ class ResultWriter:
             self._metrics.results_dropped.inc()
         self._buffer.append(result)
         self._idle.clear()
-        self._metrics.write_queue.set(len(self._buffer))
         if len(self._buffer) >= self._batch_size:
             self._wakeup.set()
 
     @property
     def pending(self) -> int:
         """Results not yet stored."""
-        return len(self._buffer)
+        return len(self._buffer) + self._in_flight
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="result-writer")
@@ -110,6 +110,7 @@ class ResultWriter:
         # Taken out while in flight so that an overflow drop never removes it; put back
         # in front on failure so the order is kept.
         batch = [self._buffer.popleft() for _ in range(min(self._batch_size, len(self._buffer)))]
+        self._in_flight = len(batch)
         try:
             await self._store(batch)
         except (psycopg.Error, OSError) as exc:
@@ -118,6 +119,6 @@ class ResultWriter:
             log.warning("could not store %d results, will retry: %s", len(batch), exc)
             return False
         finally:
-            self._metrics.write_queue.set(len(self._buffer))
+            self._in_flight = 0
         self._metrics.results_written.inc(len(batch))
         return True

@@ -8,7 +8,6 @@ import os
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import pytest
 from monitor_center.demo.agencies import load_agencies
 from monitor_center.demo.fleet import FleetSimulator
 from monitor_center.demo.fleet_config import fleet_config_yaml
+from tests.running import free_port
 from tests.unit.config_fixtures import CONFIGS, SECRETS
 from tests.waiting import wait_until
 
@@ -38,12 +38,6 @@ def _run(
         env={**os.environ, **(env or {})},
         check=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_check_config_exits_0_for_a_valid_file() -> None:
@@ -77,7 +71,7 @@ def test_check_config_names_a_missing_file(tmp_path: Path) -> None:
 
 
 def test_serve_reports_an_unreachable_database_clearly_and_keeps_retrying() -> None:
-    closed_port = _free_port()
+    closed_port = free_port()
     result = _run(
         "serve",
         "--config",
@@ -113,7 +107,7 @@ def test_serve_refuses_to_start_without_a_database_url() -> None:
 
 @pytest.fixture
 def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
-    port, fleet_port = _free_port(), _free_port()
+    port, fleet_port = free_port(), free_port()
     proc = subprocess.Popen(
         [
             *CLI,
@@ -177,30 +171,30 @@ def _post_json(url: str, body: bytes) -> None:
         pass
 
 
-def _wait(check: object, what: str, timeout: float) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()  # type: ignore[operator]
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_the_demo_probes_the_whole_fleet_and_shows_an_injected_fault(
+async def test_the_demo_probes_the_whole_fleet_and_shows_an_injected_fault(
     demo: tuple[subprocess.Popen[str], dict[str, str]],
 ) -> None:
     _, info = demo
     url = info["api"] + "/api/v1/endpoints"
 
-    def states() -> dict[str, str]:
-        return {e["id"]: e["state"] for e in _get_json(url, info["viewer"])}  # type: ignore[attr-defined]
+    async def states() -> dict[str, str]:
+        body = await asyncio.to_thread(_get_json, url, info["viewer"])
+        return {e["id"]: e["state"] for e in body}  # type: ignore[attr-defined]
 
-    _wait(lambda: set(states().values()) == {"up"}, "every demo endpoint up", 15)
-    assert len(states()) == 61  # 56 agencies' portals + 5 platform APIs
-    _post_json(info["fleet"] + "/_control/faults", b'{"endpoint": "ha-noi-portal", "mode": "down"}')
+    async def all_up() -> dict[str, str] | None:
+        now = await states()
+        return now if set(now.values()) == {"up"} else None
+
+    up = await wait_until(all_up, timeout=15, what="every demo endpoint up")
+    assert len(up) == 61  # 56 agencies' portals + 5 platform APIs
+    fault = b'{"endpoint": "ha-noi-portal", "mode": "down"}'
+    await asyncio.to_thread(_post_json, info["fleet"] + "/_control/faults", fault)
     started = time.monotonic()
-    _wait(lambda: states()["ha-noi-portal"] == "down", "ha-noi-portal down", 5)
+
+    async def ha_noi_down() -> bool:
+        return (await states())["ha-noi-portal"] == "down"
+
+    await wait_until(ha_noi_down, timeout=5, what="ha-noi-portal down")
     assert time.monotonic() - started <= 2 * 1.0 + 1.0
 
 
@@ -222,7 +216,7 @@ async def test_serve_probes_the_configured_fleet_and_stops_cleanly_on_sigint(
             ),
             encoding="utf-8",
         )
-        port = _free_port()
+        port = free_port()
         proc = await asyncio.create_subprocess_exec(
             *CLI,
             "serve",

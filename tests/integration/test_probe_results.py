@@ -60,13 +60,17 @@ async def test_the_writer_stores_everything_submitted(pool: AsyncConnectionPool)
     repo = ProbeResultRepository(pool)
     metrics = Metrics(CollectorRegistry())
     writer = ResultWriter(repo.insert_many, metrics, batch_size=100, flush_interval=0.05)
-    writer.start()
+    metrics.watch_writer(lambda: writer.pending)
     for result in _results(1050):
         writer.submit(result)
+    depth = "monitor_center_write_queue_depth"
+    assert metrics.registry.get_sample_value(depth) == 1050
+    writer.start()
     await writer.drained()
     await writer.close()
     assert await repo.count() == 1050
     assert metrics.registry.get_sample_value("monitor_center_results_written_total") == 1050
+    assert metrics.registry.get_sample_value(depth) == 0
 
 
 async def test_the_writer_keeps_a_batch_while_the_database_refuses_it(

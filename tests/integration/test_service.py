@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,20 +24,17 @@ from monitor_center.demo.agencies import load_agencies
 from monitor_center.demo.faults import Fault
 from monitor_center.demo.fleet import FleetSimulator
 from monitor_center.demo.fleet_config import fleet_config_yaml
-from monitor_center.service import Service
+from monitor_center.probe_workers import ProbeWorkerPool, shard
+from monitor_center.scheduling import Target
+from monitor_center.service import Service, probe_spec
 from monitor_center.settings import Settings
+from tests.running import serving
 from tests.waiting import wait_until
 
 VIEWER = "viewer-token-0123456789"
 OPERATOR = "operator-token-0123456789"
 ADMIN = "admin-token-0123456789abc"
 INTERVAL = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _small_fleet() -> list[Any]:
@@ -86,25 +82,8 @@ async def center(db_url: str) -> AsyncIterator[Center]:
     async with FleetSimulator(agencies, seed=7, latency_scale=0.0) as fleet:
         config = _config(fleet, agencies)
         service = Service(Settings(database_url=SecretStr(db_url)), config)
-        await service.start()
-        port = _free_port()
-        server = asyncio.create_task(service.serve("127.0.0.1", port))
-        async with aiohttp.ClientSession() as http:
-            c = Center(service, fleet, f"http://127.0.0.1:{port}", http)
-            await wait_until(lambda: _healthy(c), timeout=10, what="the API to answer")
-            try:
-                yield c
-            finally:
-                service.stop_serving()
-                await server
-                await service.stop()
-
-
-async def _healthy(c: Center) -> bool:
-    with contextlib.suppress(aiohttp.ClientError):
-        status, _ = await c.get("/healthz", token=None)
-        return status == 200
-    return False
+        async with serving(service) as base, aiohttp.ClientSession() as http:
+            yield Center(service, fleet, base, http)
 
 
 async def _all_up(c: Center) -> dict[str, dict[str, Any]] | None:
@@ -244,3 +223,45 @@ async def test_worker_processes_probe_every_endpoint_and_lose_no_result(db_url: 
             stored, endpoints = row.fetchone() or (0, 0)
         assert stored == produced > 0
         assert endpoints == len(config.endpoints)
+
+
+async def test_a_killed_probe_worker_is_restarted_and_its_shard_probed_again(
+    db_url: str,
+) -> None:
+    agencies = _small_fleet()
+    async with FleetSimulator(agencies, seed=7, latency_scale=0.0) as fleet:
+        config = _config(fleet, agencies)
+        service = Service(Settings(database_url=SecretStr(db_url), probe_workers=2), config)
+        await service.start()
+        try:
+            pool = service.scheduler
+            assert isinstance(pool, ProbeWorkerPool)
+            first = [
+                t.spec.endpoint_id
+                for t in shard([Target(probe_spec(e), 1.0) for e in config.endpoints], 2)[0]
+            ]
+            assert first, "shard 0 has endpoints"
+            victim = pool.pids[0]
+            assert victim is not None
+            os.kill(victim, signal.SIGKILL)
+            killed_at = datetime.now(UTC)
+
+            async def shard_probed_again() -> bool:
+                views = [service.states.view(e) for e in first]
+                return all(
+                    v is not None and v.last_checked is not None and v.last_checked > killed_at
+                    for v in views
+                )
+
+            await wait_until(shard_probed_again, timeout=10, what="shard 0 probed after SIGKILL")
+            assert pool.pids[0] not in (None, victim)
+        finally:
+            await service.stop()
+
+
+async def test_healthz_reports_the_database_and_the_write_queue(center: Center) -> None:
+    status, body = await center.get("/healthz", token=None)
+    assert status == 200
+    assert body["status"] == "ok" and body["database"] == "ok"
+    assert body["endpoints"] == len(center.service.config.endpoints)
+    assert body["write_queue"] >= 0
