@@ -12,6 +12,8 @@ from core.results import ProbeResult
 from monitor_center.state import EndpointStates
 
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+SKIP_REASONS = ("in_flight", "missed", "retrying")
+RETRY_OUTCOMES = ("ok", "failed")
 
 
 class Metrics:
@@ -33,8 +35,17 @@ class Metrics:
         )
         self.skipped_runs = Counter(
             "monitor_center_scheduler_skipped_runs",
-            "Scheduled probe runs not started: previous still in flight, or missed.",
+            "Scheduled probe runs not started: previous still in flight, missed, or"
+            " the endpoint was being re-probed.",
             ["reason"],
+            registry=registry,
+        )
+        # Labelled by outcome only: a label per endpoint would multiply the series by
+        # the fleet's size.
+        self.probe_retries = Counter(
+            "monitor_center_probe_retries",
+            "Fast re-probes of a failing endpoint (retry_interval), by outcome.",
+            ["outcome"],
             registry=registry,
         )
         self.results_written = Counter(
@@ -59,8 +70,10 @@ class Metrics:
         )
         for outcome in ("success", "failure"):
             self.probe_results.labels(outcome)
-        for reason in ("in_flight", "missed"):
+        for reason in SKIP_REASONS:
             self.skipped_runs.labels(reason)
+        for outcome in RETRY_OUTCOMES:
+            self.probe_retries.labels(outcome)
 
     def observe_probe(self, result: ProbeResult) -> None:
         self.probe_results.labels("success" if result.ok else "failure").inc()

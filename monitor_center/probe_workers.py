@@ -7,6 +7,9 @@ cost dominates); a national fleet at short intervals needs more. With
 id), each probed by its own process running the same ``ProbeScheduler`` and
 ``HttpProber``. Results come back to the service process in batches over a pipe, so
 state, metrics, storage and alerting stay in one place and see every result exactly once.
+Fast re-probes (``Target.retry_interval``) run inside the worker that owns the endpoint,
+so they never overlap its regular probes; their results travel in the same batches and
+the worker's counters (skipped runs, re-probes) are mirrored in the service's registry.
 """
 
 from __future__ import annotations
@@ -22,21 +25,38 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
 from collectors.http import HttpProber
 from core.clock import SystemClock
 from core.results import ProbeResult
-from monitor_center.metrics import Metrics
+from monitor_center.metrics import RETRY_OUTCOMES, SKIP_REASONS, Metrics
 from monitor_center.runtime import run
 from monitor_center.scheduling import ProbeScheduler, Target
 
 log = logging.getLogger(__name__)
 
-SKIP_REASONS = ("in_flight", "missed")
+# Counters a worker keeps and the service mirrors:
+# (attribute of Metrics, sample name, label name, label values).
+_MIRRORED = (
+    ("skipped_runs", "monitor_center_scheduler_skipped_runs_total", "reason", SKIP_REASONS),
+    ("probe_retries", "monitor_center_probe_retries_total", "outcome", RETRY_OUTCOMES),
+)
 
-# (results, cumulative skipped runs by reason) or None once the worker has finished.
-Batch = tuple[list[ProbeResult], dict[str, float]] | None
+# Cumulative counter values by (attribute of Metrics, label value).
+Totals = dict[tuple[str, str], float]
+
+# (results, counter totals so far) or None once the worker has finished.
+Batch = tuple[list[ProbeResult], Totals] | None
+
+
+def counter_totals(metrics: Metrics) -> Totals:
+    """The worker's mirrored counters; totals, not deltas, so a lost batch loses nothing."""
+    return {
+        (attr, value): metrics.registry.get_sample_value(sample, {label: value}) or 0.0
+        for attr, sample, label, values in _MIRRORED
+        for value in values
+    }
 
 
 def shard(targets: Sequence[Target], count: int) -> list[list[Target]]:
@@ -58,21 +78,15 @@ async def _worker(targets: list[Target], conn: Connection, flush_interval: float
     metrics = Metrics(CollectorRegistry())
     pending: list[ProbeResult] = []
 
-    sent_skipped: dict[str, float] = {}
+    sent_totals: Totals = {}
 
     def flush() -> None:
-        nonlocal sent_skipped
-        skipped = {
-            r: metrics.registry.get_sample_value(
-                "monitor_center_scheduler_skipped_runs_total", {"reason": r}
-            )
-            or 0.0
-            for r in SKIP_REASONS
-        }
-        if pending or skipped != sent_skipped:  # an idle shard sends nothing
-            conn.send((pending.copy(), skipped))
+        nonlocal sent_totals
+        totals = counter_totals(metrics)
+        if pending or totals != sent_totals:  # an idle shard sends nothing
+            conn.send((pending.copy(), totals))
             pending.clear()
-            sent_skipped = skipped
+            sent_totals = totals
 
     async with HttpProber(clock=clock) as prober:
         scheduler = ProbeScheduler(prober, pending.append, metrics, clock)
@@ -95,7 +109,7 @@ class _Worker:
     process: BaseProcess | None = None
     conn: Connection | None = None
     finished: asyncio.Event = field(default_factory=asyncio.Event)
-    skipped: dict[str, float] = field(default_factory=dict)
+    totals: Totals = field(default_factory=dict)
 
 
 class ProbeWorkerPool:
@@ -157,7 +171,7 @@ class ProbeWorkerPool:
         process.start()
         child.close()
         worker.process, worker.conn = process, parent
-        worker.skipped = {}
+        worker.totals = {}
         worker.finished.clear()
         loop = asyncio.get_running_loop()
         # A blocking reader thread per worker: simple, and recv() of a big batch never
@@ -186,15 +200,17 @@ class ProbeWorkerPool:
             log.error("probe worker %d died; restarting it", worker.index)
             self._spawn(worker)
 
-    def _take(self, worker: _Worker, batch: tuple[list[ProbeResult], dict[str, float]]) -> None:
-        results, skipped = batch
+    def _take(self, worker: _Worker, batch: tuple[list[ProbeResult], Totals]) -> None:
+        results, totals = batch
         for result in results:
             self._on_result(result)
-        for reason, total in skipped.items():
-            delta = total - worker.skipped.get(reason, 0.0)
+        for key, total in totals.items():
+            delta = total - worker.totals.get(key, 0.0)
             if delta > 0:
-                self._metrics.skipped_runs.labels(reason).inc(delta)
-            worker.skipped[reason] = total
+                attr, value = key
+                counter: Counter = getattr(self._metrics, attr)
+                counter.labels(value).inc(delta)
+            worker.totals[key] = total
 
     @staticmethod
     def _reap(worker: _Worker) -> None:

@@ -231,7 +231,29 @@ class Service:
         return ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
 
     def _targets(self) -> list[Target]:
-        return [Target(probe_spec(e), e.interval.total_seconds()) for e in self.config.endpoints]
+        """One target per endpoint, with fast re-probes where ``retry_interval`` is set.
+
+        A failure is re-probed up to ``failures - 1`` times, ``failures`` taken from the
+        strictest ``endpoint_down`` rule (3 without one), so the rule can fire before
+        the next interval.
+        """
+        # getattr: ``failures`` only means something on endpoint_down rules, and a rule
+        # that leaves it out means the documented default, 3.
+        thresholds = [
+            getattr(rule, "failures", None)
+            for rule in self.config.rules
+            if rule.kind == "endpoint_down"
+        ]
+        failures = max((f if isinstance(f, int) else 3 for f in thresholds), default=3)
+        return [
+            Target(
+                probe_spec(e),
+                e.interval.total_seconds(),
+                retry_interval=e.retry_interval.total_seconds() if e.retry_interval else None,
+                retries=max(failures - 1, 0),
+            )
+            for e in self.config.endpoints
+        ]
 
     def on_result(self, result: ProbeResult) -> None:
         """Every probe result passes here exactly once."""
