@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry
@@ -58,7 +59,9 @@ class Alerting:
         eval_interval: float = 15.0,
         retry: RetryPolicy | None = None,
         options: EngineOptions | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        """``rng`` drives the outbox's retry jitter (seed it for reproducible runs)."""
         self.clock = clock
         self.config = config
         self.eval_interval = eval_interval
@@ -68,7 +71,7 @@ class Alerting:
         self.inputs = RuleInputs(pool)
         self.metrics = AlertMetrics(registry)
         self.engine = AlertEngine(Policy(), options or EngineOptions(center=config.center.name))
-        self.dispatcher = Dispatcher(self.outbox, {}, clock, retry, self.metrics.outcome)
+        self.dispatcher = Dispatcher(self.outbox, {}, clock, retry, self.metrics.outcome, rng)
         self.specs: list[RuleSpec] = []
         self.tracker = EndpointDownTracker([], {})
         self._queue: asyncio.Queue[Change] = asyncio.Queue()
