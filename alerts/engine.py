@@ -32,7 +32,8 @@ class UnknownAlert(LookupError):
 class EngineOptions:
     center: str = "Monitor Center"
     url_base: str | None = None
-    """Link put in notices: ``{url_base}/api/v1/alerts/{id}``."""
+    """Link put in notices: ``{url_base}/api/v1/alerts/{id}`` (``Notice.stored_as`` fills
+    in the id of an alert not stored yet)."""
     flap_window: timedelta = timedelta(minutes=10)
     flap_threshold: int = 3
 
@@ -46,18 +47,21 @@ class AlertEngine:
         self._open: dict[Key, Alert] = {}
         self._fires: dict[Key, deque[datetime]] = {}
         self._flap_tail: dict[Key, Alert] = {}
+        self._active_since: dict[Key, datetime] = {}
+        self._extra: list[Change] = []
 
     # -- state ---------------------------------------------------------------------------
 
     def load(self, open_alerts: Iterable[Alert], recent: Iterable[Alert] = ()) -> None:
         """Start from stored alerts: the open ones, and those resolved within the flap
         window (so flapping survives a restart)."""
-        for alert in sorted(recent, key=lambda a: a.started_at):
+        opened = list(open_alerts)
+        for alert in sorted([*recent, *opened], key=lambda a: a.started_at):
             if alert.fired_at is not None:
                 self._fires.setdefault(alert.key, deque()).append(alert.fired_at)
-            if alert.flapping:
+            if alert.flapping and not alert.is_open:
                 self._flap_tail[alert.key] = alert
-        for alert in open_alerts:
+        for alert in opened:
             self._open[alert.key] = alert
 
     def open_alerts(self) -> list[Alert]:
@@ -82,21 +86,26 @@ class AlertEngine:
             change = self._clear(alert, obs.time) if alert.state == "pending" else None
             change = change or self._resolve(alert, obs.time)
         elif alert is None:
-            alert = self._new(obs)
-            change = Change(alert, [Event(obs.time, "pending", {"summary": obs.summary})])
-            if obs.condition == "active" and obs.for_seconds <= 0:
-                self._fire(change, obs.time)
+            change = self._new(obs)
+            if obs.condition == "active":
+                self._active_since[change.alert.key] = obs.time
+                if obs.for_seconds <= 0:
+                    self._fire(change, obs.time)
         elif alert.state == "pending" and obs.condition == "active":
-            if (obs.time - alert.started_at).total_seconds() < obs.for_seconds:
+            since = self._active_since.setdefault(alert.key, obs.time)
+            if (obs.time - since).total_seconds() < obs.for_seconds:
                 return []
             change = Change(alert)
             alert.summary, alert.value = obs.summary or alert.summary, obs.value
             self._fire(change, obs.time)
         else:
+            if obs.condition == "pending":
+                self._active_since.pop(alert.key, None)
             alert.value = obs.value if obs.value is not None else alert.value
             return []
         change.transition = True
-        return [change, *self._refresh_flags(obs.time, skip=change.alert)]
+        extra, self._extra = self._extra, []
+        return [change, *extra, *self._refresh_flags(obs.time, skip=change.alert)]
 
     def acknowledge(self, alert_id: int, who: str, comment: str, now: datetime) -> Change:
         """Mark an open alert acknowledged: no more repeats, no escalation."""
@@ -124,7 +133,7 @@ class AlertEngine:
 
     # -- transitions ---------------------------------------------------------------------
 
-    def _new(self, obs: Observation) -> Alert:
+    def _new(self, obs: Observation) -> Change:
         alert = Alert(
             rule=obs.rule,
             rule_kind=obs.rule_kind,
@@ -140,8 +149,8 @@ class AlertEngine:
             value=obs.value,
         )
         self._open[alert.key] = alert
-        self._set_flags(alert, obs.time)
-        return alert
+        events = [Event(obs.time, "pending", {"summary": obs.summary})]
+        return Change(alert, events + self._set_flags(alert, obs.time))
 
     def _fire(self, change: Change, now: datetime) -> None:
         alert = change.alert
@@ -154,27 +163,35 @@ class AlertEngine:
         if len(fires) >= self.options.flap_threshold or alert.key in self._flap_tail:
             alert.flapping = True
             change.events.append(Event(now, "flapping", {"fires": len(fires)}))
-            if alert.key in self._flap_tail:
+            previous = self._flap_tail.pop(alert.key, None)
+            if previous is not None:
                 # Already told about this flapping episode: stay quiet, resolve at the end.
-                self._flap_tail.pop(alert.key)
-                alert.notified = True
+                # The episode's receivers carry over to this alert; the old row is done.
+                previous.flapping, previous.updated_at = False, now
+                self._extra.append(Change(previous))
+                alert.notified = previous.notified
+                alert.notified_channels = previous.notified_channels
+                alert.notified_at = previous.notified_at
+                alert.last_notified_at = now
                 return
         self._notify_firing(change, now, "transition")
 
     def _clear(self, alert: Alert, now: datetime) -> Change:
         """A pending alert whose condition went away before it fired."""
         del self._open[alert.key]
+        self._active_since.pop(alert.key, None)
         alert.state, alert.resolved_at, alert.updated_at = "resolved", now, now
         return Change(alert, [Event(now, "cleared")])
 
     def _resolve(self, alert: Alert, now: datetime) -> Change:
         del self._open[alert.key]
+        self._active_since.pop(alert.key, None)
         alert.state, alert.resolved_at, alert.updated_at = "resolved", now, now
         change = Change(alert, [Event(now, "resolved")])
         if alert.flapping:
             self._flap_tail[alert.key] = alert
         elif alert.notified:
-            self._send(change, "resolved", "transition", self._resolve_channels(alert), now)
+            self._send(change, "resolved", "transition", alert.notified_channels, now)
         return change
 
     def _end_flapping(self, now: datetime) -> list[Change]:
@@ -188,7 +205,7 @@ class AlertEngine:
             alert.flapping, alert.updated_at = False, now
             change = Change(alert, [Event(now, "flapping_ended")])
             if alert.notified:
-                self._send(change, "resolved", "transition", self._resolve_channels(alert), now)
+                self._send(change, "resolved", "transition", alert.notified_channels, now)
             changes.append(change)
         return changes
 
@@ -205,8 +222,11 @@ class AlertEngine:
                     change.outgoing.append(
                         Outgoing(channel, self.notice(alert, "firing", reason), due)
                     )
-        alert.notified = alert.notified or bool(change.outgoing)
-        alert.last_notified_at = now
+        if change.outgoing:
+            alert.notified = True
+            alert.notified_at = alert.notified_at or now
+            alert.last_notified_at = now
+            self._remember_channels(alert, [o.channel_id for o in change.outgoing])
 
     def _repeat(self, change: Change, now: datetime) -> None:
         alert = change.alert
@@ -221,23 +241,24 @@ class AlertEngine:
 
     def _escalate(self, change: Change, now: datetime) -> None:
         alert = change.alert
-        if alert.escalated or alert.fired_at is None:
+        # Counted from the first notification: time spent silenced or inhibited gave
+        # nobody a chance to acknowledge.
+        if alert.escalated or alert.notified_at is None:
             return
         targets: list[str] = []
         for route in self.policy.routes_for(alert):
-            if route.escalate_after and now - alert.fired_at >= route.escalate_after:
+            if route.escalate_after and now - alert.notified_at >= route.escalate_after:
                 targets.extend(c for c in route.escalate_to if c not in targets)
         if targets:
             alert.escalated, alert.updated_at = True, now
             self._send(change, "firing", "escalation", targets, now)
             change.events.append(Event(now, "escalated", {"channels": targets}))
 
-    def _resolve_channels(self, alert: Alert) -> list[str]:
-        channels = self.policy.channels_for(alert)
-        if alert.escalated:
-            for route in self.policy.routes_for(alert):
-                channels.extend(c for c in route.escalate_to if c not in channels)
-        return channels
+    @staticmethod
+    def _remember_channels(alert: Alert, channels: Iterable[str]) -> None:
+        known = list(alert.notified_channels)
+        known.extend(c for c in channels if c not in known)
+        alert.notified_channels = tuple(known)
 
     def _send(
         self,
@@ -248,7 +269,10 @@ class AlertEngine:
         now: datetime,
     ) -> None:
         notice = self.notice(change.alert, status, reason)
+        channels = list(channels)
         change.outgoing.extend(Outgoing(c, notice, now) for c in channels)
+        if status == "firing":
+            self._remember_channels(change.alert, channels)
 
     def notice(self, alert: Alert, status: NoticeStatus, reason: NoticeReason) -> Notice:
         """The notice channels receive for this alert (``alert_id`` 0 until stored)."""
@@ -270,7 +294,7 @@ class AlertEngine:
             reason=reason,
             acknowledged_by=alert.acknowledged_by,
             center=self.options.center,
-            url=f"{base}/api/v1/alerts/{alert.id}" if base and alert.id else None,
+            url=f"{base}/api/v1/alerts/{alert.id or '{alert_id}'}" if base else None,
         )
 
     # -- flags ---------------------------------------------------------------------------

@@ -45,7 +45,11 @@ class Alert:
     flapping: bool = False
     notified: bool = False
     escalated: bool = False
+    notified_at: datetime | None = None
+    """When the first firing notification went out (escalation counts from here)."""
     last_notified_at: datetime | None = None
+    notified_channels: tuple[str, ...] = ()
+    """Every channel told of the firing: the resolution goes to exactly these."""
 
     @property
     def key(self) -> tuple[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -36,6 +36,7 @@ class Notice:
     acknowledged_by: str | None = None
     center: str = "Monitor Center"
     url: str | None = None
+    """A link to the alert; ``{alert_id}`` in it is filled in by ``stored_as``."""
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -43,6 +44,11 @@ class Notice:
         """A one-line headline, e.g. ``[FIRING critical] endpoint-down ngsp-portal``."""
         prefix = {"escalation": "ESCALATED ", "repeat": "STILL "}.get(self.reason, "")
         return f"[{prefix}{self.status.upper()} {self.severity}] {self.rule} {self.subject}"
+
+    def stored_as(self, alert_id: int) -> Notice:
+        """This notice for the alert once stored under ``alert_id`` (id and link set)."""
+        url = self.url.replace("{alert_id}", str(alert_id)) if self.url else None
+        return replace(self, alert_id=alert_id, url=url)
 
     def all_labels(self) -> dict[str, str]:
         """Labels every receiver sees: alertname, rule, subject, severity, agency, kind."""

@@ -130,13 +130,18 @@ class Center:
 
     def restart(self, options: EngineOptions | None = None, *, at_s: float | None = None) -> Center:
         """A new process: a fresh engine loaded from what was stored. With ``at_s``, only
-        the alerts resolved within the flap window before it, as ``load()`` documents."""
+        the alerts resolved within the flap window before it and those still marked
+        flapping, as ``AlertRepository.load_resolved_since`` selects them."""
         again = Center(self.engine.policy, options, ids=self.ids, stored=self.stored)
         rows = [replace(a) for a in self.stored.values()]
         recent = [a for a in rows if not a.is_open]
         if at_s is not None:
             since = at(at_s) - again.engine.options.flap_window
-            recent = [a for a in recent if a.resolved_at is not None and a.resolved_at >= since]
+            recent = [
+                a
+                for a in recent
+                if a.flapping or (a.resolved_at is not None and a.resolved_at >= since)
+            ]
         again.engine.load([a for a in rows if a.is_open], recent)
         return again
 
@@ -220,12 +225,6 @@ def test_a_resolution_reaches_those_told_of_the_firing_even_under_a_later_silenc
     assert sent(center.observe(obs(60, "ok"))) == [("oncall", "resolved", "transition", 60)]
 
 
-@pytest.mark.xfail(
-    reason="BUG: the resolution goes to the routes' channels at resolve time, not to the "
-    "channels the firing went to: after a reload that moves a route, the channel told "
-    "'firing' never hears 'resolved' and a channel never told 'firing' gets 'resolved'",
-    strict=True,
-)
 def test_a_resolution_goes_to_the_channels_told_of_the_firing_after_a_route_change() -> None:
     center = Center(Policy(routes=[RouteSpec(("oncall",))]))
     center.observe(obs(0))
@@ -266,11 +265,6 @@ def test_an_active_condition_that_clears_within_for_seconds_never_fires() -> Non
     assert sent(center.changes) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: for_seconds is counted from the alert's start (its first 'pending' "
-    "observation), not from when the condition became active",
-    strict=True,
-)
 def test_for_seconds_counts_from_when_the_condition_became_active() -> None:
     center = Center()
     center.observe(obs(0, "pending", for_seconds=60))  # 1 of 3 failed probes
@@ -466,11 +460,6 @@ def test_a_suppressed_alert_does_not_escalate() -> None:
     assert center.tick(900) == [] and center.tick(3600) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: escalate_after is measured from fired_at, so an alert held back by a "
-    "silence (or inhibition, maintenance) escalates in the same tick that first notifies it",
-    strict=True,
-)
 def test_an_alert_released_from_a_silence_gets_escalate_after_to_be_acknowledged() -> None:
     silence = SilenceSpec(1, {"subject": "ngsp-portal"}, at(0), at(3600))
     center = Center(replace(ESCALATING, silences=[silence]))
@@ -540,11 +529,6 @@ def test_a_firing_critical_parent_inhibits_a_later_child_alert() -> None:
     assert alert.flags()["inhibited"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: _new() drops the flag events _set_flags returns, so an alert inhibited "
-    "(silenced, in maintenance) from its first observation has no 'inhibited' event",
-    strict=True,
-)
 def test_an_alert_inhibited_from_its_start_records_an_inhibited_event() -> None:
     center = Center(INHIBITING)
     center.observe(obs(0))
@@ -839,11 +823,6 @@ def test_an_alert_that_stops_flapping_while_firing_resolves_after_the_flap_windo
     assert sent(center.tick(4200)) == [("oncall", "resolved", "transition", 4200)]
 
 
-@pytest.mark.xfail(
-    reason="BUG: an alert that fires again inside a flapping episode is marked notified "
-    "without last_notified_at, so _repeat() never reminds anyone while it keeps firing",
-    strict=True,
-)
 def test_an_alert_that_settles_firing_after_flapping_is_still_repeated() -> None:
     center = Center()
     flap(center, 0, 200)
@@ -881,12 +860,6 @@ def test_flapping_survives_a_restart_loading_only_the_flap_windows_resolutions()
     assert sent(again.tick(1190)) == [("oncall", "resolved", "transition", 1190)]
 
 
-@pytest.mark.xfail(
-    reason="BUG: load() takes only alerts resolved within the flap window (the runner "
-    "loads resolved_since(now - flap_window)); when the process is down past the end of "
-    "the quiet window, the flapping alert is never loaded and its final resolved is lost",
-    strict=True,
-)
 def test_a_flapping_alert_still_resolves_after_a_restart_past_its_quiet_window() -> None:
     center = Center()
     flap(center, 0, 600)  # receivers were last told "firing" (at 40); the last "ok" at 590
@@ -894,11 +867,6 @@ def test_a_flapping_alert_still_resolves_after_a_restart_past_its_quiet_window()
     assert [s[:3] for s in sent(again.tick(1300))] == [("oncall", "resolved", "transition")]
 
 
-@pytest.mark.xfail(
-    reason="BUG: load() rebuilds the flap history from resolved alerts only; the open "
-    "alert's own firing is not counted, so a restart delays flap detection by one firing",
-    strict=True,
-)
 def test_a_restart_does_not_forget_the_open_alerts_firing_when_counting_flaps() -> None:
     center = Center()
     center.observe(obs(0))
@@ -960,17 +928,12 @@ def test_the_firing_notice_takes_the_summary_of_the_observation_that_fired() -> 
     assert fired[0].outgoing[0].notice.value == 3.0
 
 
-@pytest.mark.xfail(
-    reason="BUG: a new alert's first firing notice is built before it has an id, so its "
-    "url is None; the repository only replaces alert_id, so receivers never get the link",
-    strict=True,
-)
 def test_the_first_firing_notice_links_to_the_alert_once_stored() -> None:
     center = Center(options=EngineOptions(url_base="https://noc.example.gov.vn"))
     change = only(center.observe(obs(0)))
     alert_id = change.alert.id
     assert alert_id is not None
-    stored = replace(change.outgoing[0].notice, alert_id=alert_id)  # as the repository does
+    stored = change.outgoing[0].notice.stored_as(alert_id)  # as the repository does
     assert stored.url == f"https://noc.example.gov.vn/api/v1/alerts/{alert_id}"
 
 

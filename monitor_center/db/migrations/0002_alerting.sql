@@ -25,7 +25,9 @@ CREATE TABLE alerts (
     flapping         boolean NOT NULL DEFAULT false,
     notified         boolean NOT NULL DEFAULT false,
     escalated        boolean NOT NULL DEFAULT false,
+    notified_at      timestamptz,
     last_notified_at timestamptz,
+    notified_channels text[] NOT NULL DEFAULT '{}',
     updated_at       timestamptz NOT NULL
 );
 CREATE UNIQUE INDEX alerts_one_open_idx ON alerts (rule_id, subject)

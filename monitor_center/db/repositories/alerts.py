@@ -4,7 +4,7 @@ with the outbox rows it asks for (see ``notifications.py`` for the dispatcher's 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,17 +20,21 @@ _FIELDS = (
     "rule_id", "rule_kind", "subject", "subject_type", "agency_id", "agency_kind", "severity",
     "state", "summary", "value", "started_at", "fired_at", "resolved_at", "acknowledged_by",
     "acknowledged_at", "ack_comment", "silenced", "inhibited", "in_maintenance", "flapping",
-    "notified", "escalated", "last_notified_at", "updated_at",
+    "notified", "escalated", "notified_at", "last_notified_at", "notified_channels",
+    "updated_at",
 )  # fmt: skip
 _ATTRS = {"rule_id": "rule", "agency_id": "agency"}
 
 
 def _values(alert: Alert) -> list[Any]:
-    return [getattr(alert, _ATTRS.get(f, f)) for f in _FIELDS]
+    values = [getattr(alert, _ATTRS.get(f, f)) for f in _FIELDS]
+    return [list(v) if isinstance(v, tuple) else v for v in values]
 
 
 def alert_from_row(row: dict[str, Any]) -> Alert:
-    return Alert(id=row["id"], **{_ATTRS.get(f, f): row[f] for f in _FIELDS})
+    fields = {_ATTRS.get(f, f): row[f] for f in _FIELDS}
+    fields["notified_channels"] = tuple(fields["notified_channels"])
+    return Alert(id=row["id"], **fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ class AlertRepository:
                 )
             await self._events(conn, alert.id, change.events)
             for out in change.outgoing:
-                notice = replace(out.notice, alert_id=alert.id)
+                notice = out.notice.stored_as(alert.id)
                 await conn.execute(
                     "INSERT INTO notifications (alert_id, channel_id, status, reason, payload,"
                     " created_at, due_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
@@ -108,9 +112,12 @@ class AlertRepository:
         return await self._select("WHERE state IN ('pending', 'firing')", ())
 
     async def load_resolved_since(self, since: datetime) -> list[Alert]:
-        """Alerts resolved at or after ``since`` (the engine rebuilds flapping from them)."""
+        """Alerts that fired and resolved at or after ``since``, and every resolved alert
+        still marked flapping (its final "resolved" may be owed): the engine rebuilds its
+        flapping state from them."""
         return await self._select(
-            "WHERE state = 'resolved' AND fired_at IS NOT NULL AND resolved_at >= %s", (since,)
+            "WHERE state = 'resolved' AND fired_at IS NOT NULL AND (resolved_at >= %s OR flapping)",
+            (since,),
         )
 
     async def get(self, alert_id: int) -> Alert | None:
