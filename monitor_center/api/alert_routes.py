@@ -156,7 +156,7 @@ def _silence_routes(app: FastAPI) -> None:
             ends = starts + body.duration
         if ends <= starts or ends <= now:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
                 "the silence would end before it starts or in the past",
             )
         row = await alerting.silences.create_silence(
@@ -195,11 +195,11 @@ def _maintenance_routes(app: FastAPI) -> None:
         config = alerting.config
         if body.agency is not None and config.agency(body.agency) is None:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown agency '{body.agency}'"
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown agency '{body.agency}'"
             )
         if body.endpoint is not None and config.endpoint(body.endpoint) is None:
             raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown endpoint '{body.endpoint}'"
+                status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown endpoint '{body.endpoint}'"
             )
         row = await alerting.silences.create_maintenance(
             {
