@@ -5,5 +5,15 @@ Nothing here imports from ``collectors``, ``alerts`` or ``monitor_center``.
 
 from core.clock import Clock, FrozenClock, SystemClock
 from core.results import Latency, ProbeResult
+from core.samples import Sample, increase, rate
 
-__all__ = ["Clock", "FrozenClock", "Latency", "ProbeResult", "SystemClock"]
+__all__ = [
+    "Clock",
+    "FrozenClock",
+    "Latency",
+    "ProbeResult",
+    "Sample",
+    "SystemClock",
+    "increase",
+    "rate",
+]

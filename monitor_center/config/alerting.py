@@ -19,14 +19,13 @@ from pydantic import (
 from monitor_center.config.durations import Duration, PositiveDuration
 from monitor_center.config.fields import ConfigModel, HttpURL, Slug, is_timezone
 from monitor_center.config.models import DEFAULT_TIMEZONE
+from monitor_center.config.rules import Rule as Rule
+from monitor_center.config.rules import RuleKind as RuleKind
+from monitor_center.config.rules import Severity as Severity
 
-Severity = Literal["critical", "warning", "info"]
-RuleKind = Literal[
-    "endpoint_down", "latency", "availability", "volume_drop", "kpi_min", "kpi_forecast", "no_data"
-]
 ChannelKind = Literal["webhook", "email", "telegram", "slack", "alertmanager"]
 
-# Extra keys are allowed on rules and channels; any whose name looks secret is
+# Extra keys are allowed on channels; any whose name looks secret is
 # wrapped in SecretStr so it never shows up in a repr, a log line or the API.
 _SECRET_NAME = re.compile(r"secret|password|passwd|token|api_?key|credential", re.IGNORECASE)
 
@@ -43,28 +42,6 @@ def _hide_secret_extras(model: type[ConfigModel], data: Any) -> Any:
         else value
         for key, value in data.items()
     }
-
-
-class Rule(ConfigModel):
-    """An alert rule. Kind-specific keys are accepted as extras for now."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: Slug
-    kind: RuleKind
-    severity: Severity = "warning"
-    failures: int | None = Field(default=None, ge=1)
-    """endpoint_down: consecutive failed probes before firing (default 3)."""
-    recoveries: int | None = Field(default=None, ge=1)
-    """endpoint_down: consecutive good probes before resolving (default 1)."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _defaults_and_secrets(cls, data: Any) -> Any:
-        data = _hide_secret_extras(cls, data)
-        if isinstance(data, dict) and data.get("kind") == "endpoint_down":
-            return {"failures": 3, "recoveries": 1, **data}
-        return data
 
 
 _REQUIRED_BY_KIND: dict[str, tuple[str, ...]] = {

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from fnmatch import fnmatchcase
 from typing import Any
 
 from monitor_center.config.errors import ConfigIssue, KeyPath
+from monitor_center.config.rules import is_glob, rule_subject
 from monitor_center.config.yaml_tree import SourceMap
 
 # Lists whose items carry an `id`, and the word used in messages.
@@ -90,6 +92,7 @@ def check_references(data: dict[str, Any], where: SourceMap) -> list[ConfigIssue
         checker.ref_list(("agencies", index, "depends_on"), item.get("depends_on"), "agencies")
     _check_cycles(checker)
     _check_routes(checker)
+    _check_rules(checker)
     for index, item in checker.items("maintenance"):
         checker.ref(("maintenance", index, "agency"), item.get("agency"), "agencies")
         checker.ref(("maintenance", index, "endpoint"), item.get("endpoint"), "endpoints")
@@ -106,6 +109,70 @@ def _check_routes(checker: _Checker) -> None:
         if isinstance(match, dict):
             checker.ref((*path, "match", "agency"), match.get("agency"), "agencies")
             checker.ref((*path, "match", "rule"), match.get("rule"), "rules")
+
+
+def _check_rules(checker: _Checker) -> None:
+    """Rule selectors name existing subjects and agencies; KPI rules have a target."""
+    for index, rule in checker.items("rules"):
+        kind = rule.get("kind")
+        if not isinstance(kind, str):
+            continue
+        subject = rule_subject(kind, rule.get("subject"))
+        known_in = "endpoints" if subject == "endpoint" else "series"
+        path: KeyPath = ("rules", index)
+        match = rule.get("match")
+        match = match if isinstance(match, dict) else {}
+        _ref_ids(checker, (*path, "match", "id"), match.get("id"), known_in)
+        _ref_ids(checker, (*path, subject), rule.get(subject), known_in)
+        agency = match.get("agency")
+        if isinstance(agency, list):
+            checker.ref_list((*path, "match", "agency"), agency, "agencies")
+        else:
+            checker.ref((*path, "match", "agency"), agency, "agencies")
+        if kind in ("kpi_min", "kpi_forecast") and rule.get("target") is None:
+            # The `series:` shorthand stands for match.id.
+            selector = {**match, "id": rule.get(subject, match.get("id"))}
+            _check_series_targets(checker, path, kind, selector)
+
+
+def _ref_ids(checker: _Checker, path: KeyPath, value: Any, known_in: str) -> None:
+    """`ref` for an id or list of ids; globs are patterns, not references."""
+    if isinstance(value, list):
+        for position, item in enumerate(value):
+            _ref_ids(checker, (*path, position), item, known_in)
+    elif isinstance(value, str) and not is_glob(value):
+        checker.ref(path, value, known_in)
+
+
+def _as_set(value: Any) -> set[str] | None:
+    """The given values of one match key, None when the key is absent (matches all)."""
+    if value is None:
+        return None
+    values = value if isinstance(value, list) else [value]
+    return {v for v in values if isinstance(v, str)}
+
+
+def _check_series_targets(
+    checker: _Checker, path: KeyPath, kind: str, match: dict[str, Any]
+) -> None:
+    ids, agencies, kinds = (_as_set(match.get(key)) for key in ("id", "agency", "agency_kind"))
+    agency_kind = {
+        a.get("id"): a.get("kind") for _, a in checker.items("agencies") if a.get("id") is not None
+    }
+    for _, series in checker.items("series"):
+        series_id, agency = series.get("id"), series.get("agency")
+        if not isinstance(series_id, str):
+            continue
+        if ids is not None and not any(fnmatchcase(series_id, pattern) for pattern in ids):
+            continue
+        if agencies is not None and agency not in agencies:
+            continue
+        if kinds is not None and agency_kind.get(agency) not in kinds:
+            continue
+        if series.get("target") is not None:
+            return
+    message = f"set 'target': none of the series this {kind} rule matches has a target of its own"
+    checker.issues.append(checker.where.issue(path, message))
 
 
 def _check_tokens(checker: _Checker) -> None:

@@ -2,5 +2,6 @@
 
 from monitor_center.db.repositories.catalog import AgencyRow, CatalogRepository, EndpointRow
 from monitor_center.db.repositories.probe_results import ProbeResultRepository
+from monitor_center.db.repositories.rule_inputs import RuleInputs as RuleInputs
 
 __all__ = ["AgencyRow", "CatalogRepository", "EndpointRow", "ProbeResultRepository"]

@@ -1,0 +1,1 @@
+"""Alerting in the service: feeding the pure rules in ``alerts.rules`` from the database."""
