@@ -109,12 +109,28 @@ class RouteMatch(ConfigModel):
 
     severity: Severity | None = None
     agency: Slug | None = None
+    agency_kind: Literal["platform", "ministry", "province"] | None = None
     kind: RuleKind | None = None
+    """The rule's kind (endpoint_down, latency...)."""
     rule: Slug | None = None
 
-    def matches(self, *, severity: str, agency: str | None, kind: str, rule: str) -> bool:
+    def matches(
+        self,
+        *,
+        severity: str,
+        agency: str | None,
+        kind: str,
+        rule: str,
+        agency_kind: str | None = None,
+    ) -> bool:
         """True when an alert with these attributes is selected by this match."""
-        wanted = {"severity": severity, "agency": agency, "kind": kind, "rule": rule}
+        wanted = {
+            "severity": severity,
+            "agency": agency,
+            "agency_kind": agency_kind,
+            "kind": kind,
+            "rule": rule,
+        }
         return all(
             getattr(self, key) is None or getattr(self, key) == value
             for key, value in wanted.items()
@@ -161,8 +177,8 @@ class Maintenance(ConfigModel):
     start: datetime
     end: datetime
     comment: str | None = None
-    recurring: str | None = None
-    """Free text for now (e.g. "every Sunday 01:00-03:00")."""
+    recurring: Literal["daily", "weekly"] | None = None
+    """Repeat the window every day or every week from `start` (e.g. Sundays 01:00-03:00)."""
 
     @field_validator("start", "end")
     @classmethod

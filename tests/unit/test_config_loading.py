@@ -22,6 +22,7 @@ from monitor_center.config import (
     load_config,
     parse_config_text,
 )
+from monitor_center.config.rules import EndpointDownRule, KpiMinRule
 from tests.unit.config_fixtures import CONFIGS, SECRETS
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -102,13 +103,14 @@ def test_the_sample_series_are_a_prometheus_counter_and_a_json_gauge_with_target
 
 def test_the_sample_alerting_has_a_rule_a_webhook_with_secret_and_a_route(sample: Config) -> None:
     down, low = sample.rules
+    assert isinstance(down, EndpointDownRule) and isinstance(low, KpiMinRule)
     assert (down.kind, down.severity, down.failures, down.recoveries) == (
         "endpoint_down",
         "critical",
         3,
         1,
     )
-    assert low.model_extra == {"series": "hanoi-online-rate"}
+    assert low.match.id == ["hanoi-online-rate"]
     [webhook] = sample.channels
     assert isinstance(webhook, Channel)
     assert webhook.url == "https://alerts.monitor.gov.vn/hook"
@@ -173,10 +175,10 @@ def test_a_short_interval_shrinks_the_default_timeout_instead_of_failing() -> No
 
 
 def test_endpoint_down_rules_default_to_three_failures_and_one_recovery() -> None:
-    config = parse("rules: [{id: down, kind: endpoint_down}, {id: slow, kind: latency}]\n")
-    down, slow = config.rules
+    config = parse("rules: [{id: down, kind: endpoint_down}]\n")
+    [down] = config.rules
+    assert isinstance(down, EndpointDownRule)
     assert (down.failures, down.recoveries) == (3, 1)
-    assert (slow.failures, slow.recoveries) == (None, None)
 
 
 def test_variables_expand_before_type_validation() -> None:

@@ -34,12 +34,10 @@ def test_repr_and_str_of_a_config_never_reveal_tokens_or_secrets() -> None:
     assert "**********" in repr(config)
 
 
-def test_secret_looking_extra_keys_on_channels_and_rules_are_hidden() -> None:
+def test_secret_looking_extra_keys_on_channels_are_hidden() -> None:
     config = parse_config_text(
         "channels:\n"
-        "  - {id: s, kind: slack, url: https://hooks.slack.com/x, api_key: sk-very-secret}\n"
-        "rules:\n"
-        "  - {id: r, kind: no_data, webhook_password: pw-very-secret}\n",
+        "  - {id: s, kind: slack, url: https://hooks.slack.com/x, api_key: sk-very-secret}\n",
         filename="fleet.yaml",
         env={},
     )

@@ -288,7 +288,7 @@ rules: RULES
         ("[{id: down, kind: endpoint_down, failures: 5}]", 4),
         (
             "[{id: a, kind: endpoint_down, failures: 2}, {id: b, kind: endpoint_down},"
-            " {id: slow, kind: latency}]",
+            " {id: slow, kind: latency, threshold: 800ms}]",
             2,
         ),
         ("[{id: once, kind: endpoint_down, failures: 1}]", 0),
