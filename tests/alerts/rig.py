@@ -21,6 +21,7 @@ from core.clock import FrozenClock
 from core.results import Latency, ProbeResult
 from monitor_center.alerting.runner import Alerting
 from monitor_center.config import Config, parse_config_text
+from monitor_center.db.repositories import ProbeResultRepository
 from monitor_center.db.repositories.notifications import NotificationFilter
 
 T0 = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -47,6 +48,7 @@ def fleet_config(tail: str) -> Config:
 @dataclass
 class Rig:
     alerting: Alerting
+    pool: AsyncConnectionPool
     clock: FrozenClock
     registry: CollectorRegistry
 
@@ -60,6 +62,7 @@ class Rig:
             status=200 if ok else 503,
             reason=None if ok else reason or "status 503",
         )
+        await ProbeResultRepository(self.pool).insert_many([result])  # as the writer does
         self.alerting.on_result(result)
         await self.alerting.flush()
 
@@ -127,7 +130,7 @@ async def alerting_rig(
         retry=retry or RetryPolicy(attempt_timeout=2),
         rng=random.Random(7),
     )
-    rig = Rig(alerting, clock, registry)
+    rig = Rig(alerting, pool, clock, registry)
     await alerting.start(background=False)
     try:
         yield rig
