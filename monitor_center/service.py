@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvicorn
 from fastapi import FastAPI
@@ -22,6 +22,11 @@ from core.clock import Clock, SystemClock
 from core.results import ProbeResult
 from monitor_center.api import AppContext, create_app
 from monitor_center.api.auth import TokenAuth
+from monitor_center.api.live_route import (
+    MAX_FRAME_BYTES,
+    PING_INTERVAL_SECONDS,
+    PING_TIMEOUT_SECONDS,
+)
 from monitor_center.config import Config, Endpoint
 from monitor_center.db import apply_migrations, open_pool, wait_for_database
 from monitor_center.db.repositories import (
@@ -30,6 +35,7 @@ from monitor_center.db.repositories import (
     EndpointRow,
     ProbeResultRepository,
 )
+from monitor_center.live import Hub, agency_entry, endpoint_entry, endpoint_message
 from monitor_center.metrics import Metrics
 from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.scheduling import Prober, ProbeScheduler, Target
@@ -106,6 +112,9 @@ class Service:
         self._server: uvicorn.Server | None = None
         self._config_loader = config_loader
         self._reload_lock = asyncio.Lock()
+        # seq starts at the start time in microseconds: a restart never reuses numbers.
+        first_seq = int(self.clock.now().timestamp() * 1_000_000)
+        self.hub = Hub(snapshot=self._live_snapshot, clock=self.clock, first_seq=first_seq)
         self.ctx = AppContext(
             config=config,
             states=self.states,
@@ -114,6 +123,7 @@ class Service:
             database_ok=self._database_ok,
             write_queue=lambda: self._writer.pending if self._writer else 0,
             reload=self.reload if config_loader else None,
+            hub=self.hub,
         )
         self.app: FastAPI = create_app(self.ctx)
 
@@ -187,7 +197,16 @@ class Service:
     async def serve(self, host: str, port: int) -> None:
         """Run the API until ``stop_serving``, a signal or cancellation."""
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host=host, port=port, log_config=None, access_log=False)
+            uvicorn.Config(
+                self.app,
+                host=host,
+                port=port,
+                log_config=None,
+                access_log=False,
+                ws_max_size=MAX_FRAME_BYTES,
+                ws_ping_interval=PING_INTERVAL_SECONDS,
+                ws_ping_timeout=PING_TIMEOUT_SECONDS,
+            )
         )
         await self._server.serve()
 
@@ -269,8 +288,18 @@ class Service:
             log.warning("endpoint %s is down: %s", change.endpoint_id, change.result.reason)
         elif change.previous == "down":
             log.info("endpoint %s is %s again", change.endpoint_id, change.current)
+        view = self.states.view(change.endpoint_id)
+        if view is not None:
+            self.hub.publish(endpoint_message(view, previous=change.previous))
         for listener in self._listeners:
             listener(change)
+
+    def _live_snapshot(self) -> dict[str, Any]:
+        """What a live-feed client starts from: every endpoint's state and the agencies."""
+        return {
+            "endpoints": [endpoint_entry(v) for v in self.states.views()],
+            "agencies": [agency_entry(a) for a in self.config.agencies],
+        }
 
     async def _sync_catalog(self, config: Config) -> None:
         assert self._pool is not None

@@ -12,8 +12,10 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from monitor_center.api.auth import Principal, TokenAuth, bearer_token, require
+from monitor_center.api.live_route import add_live_route
 from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, ReloadOut, StateName
 from monitor_center.config import Config, ConfigError
+from monitor_center.live import Hub
 from monitor_center.metrics import Metrics
 from monitor_center.state import EndpointStates, EndpointView
 
@@ -33,6 +35,8 @@ class AppContext:
     database_ok: Callable[[], Awaitable[bool]]
     write_queue: Callable[[], int]
     reload: Callable[[], Awaitable[None]] | None = None
+    hub: Hub | None = None
+    """The live feed behind /ws/live; without one the websocket refuses every client."""
 
 
 Viewer = Annotated[Principal, Depends(require("viewer"))]
@@ -51,6 +55,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     _add_infra_routes(app, ctx)
     _add_endpoint_routes(app, ctx)
     _add_admin_routes(app, ctx)
+    add_live_route(app, ctx)
     return app
 
 

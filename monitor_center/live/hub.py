@@ -1,0 +1,272 @@
+"""In-process fan-out of the live feed: sequence numbers, a resume ring, bounded queues.
+
+Every published message gets the next ``seq``. The last ``ring_size`` messages are kept,
+so a client that reconnects with ``since=SEQ`` gets exactly what it missed; one that
+missed more than the ring holds gets a fresh snapshot instead. Each subscriber has a
+bounded queue that ``publish`` fills without awaiting: a subscriber whose queue is full
+is resynced (queue cleared, a fresh snapshot next), and dropped when it falls behind
+again and again, so one slow client never slows the publisher or the other clients.
+
+Not thread-safe, on purpose: ``publish`` and ``subscribe`` are called from the event loop
+only (probe results, state sweeps and alert transitions all arrive there), which is what
+lets ``publish`` be a plain function with no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.clock import Clock, SystemClock
+
+SnapshotProvider = Callable[[], dict[str, Any]]
+
+
+class SubscriptionClosed(Exception):
+    """The subscription has ended: closed by its owner or dropped for falling behind."""
+
+
+def _encode(message: Mapping[str, Any]) -> str:
+    # NaN and Infinity are not JSON; a browser's JSON.parse would reject the frame.
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """One message, encoded once for every subscriber."""
+
+    seq: int
+    agency: str | None
+    message: dict[str, Any]
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    queue_size: int
+    max_resyncs: int
+    resync_window: float
+    clock: Clock
+
+
+def scope_snapshot(snapshot: dict[str, Any], agency: str) -> dict[str, Any]:
+    """The part of ``snapshot`` an agency-scoped client may see.
+
+    Every list of objects keeps the items whose ``agency`` is ``agency``; the ``agencies``
+    list keeps the agency itself (its ``id``). Anything without an owner is left out.
+    """
+    scoped: dict[str, Any] = {}
+    for key, value in snapshot.items():
+        if isinstance(value, list):
+            owner = "id" if key == "agencies" else "agency"
+            value = [v for v in value if isinstance(v, Mapping) and v.get(owner) == agency]
+        scoped[key] = value
+    return scoped
+
+
+class Subscription:
+    """One client's view of the feed: a snapshot or a replay, then every delta in order.
+
+    Read it with ``await get()`` / ``await get_text()`` (the same message JSON-encoded) or
+    ``async for``; a single reader only. The returned dicts are shared between
+    subscribers: read them, never change them.
+    """
+
+    def __init__(self, hub: Hub, agency: str | None, limits: _Limits) -> None:
+        self.agency = agency
+        self.resyncs = 0
+        """How many times this subscriber fell behind and was resynced."""
+        self.dropped = False
+        """True once the hub closed it for falling behind too often."""
+        self._hub = hub
+        self._limits = limits
+        self._items: deque[_Frame] = deque()
+        self._snapshot_due = False
+        self._closed = False
+        self._ready = asyncio.Event()
+        self._closed_event = asyncio.Event()
+        self._overflows: deque[float] = deque(maxlen=limits.max_resyncs + 1)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def pending(self) -> int:
+        """Messages queued and not yet read."""
+        return len(self._items)
+
+    async def get(self) -> dict[str, Any]:
+        """The next message; raises ``SubscriptionClosed`` once closed."""
+        return (await self._next()).message
+
+    async def get_text(self) -> str:
+        """The next message as JSON text (encoded once per message, not per client)."""
+        return (await self._next()).text
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        try:
+            return await self.get()
+        except SubscriptionClosed:
+            raise StopAsyncIteration from None
+
+    def close(self) -> None:
+        """Stop receiving (idempotent); a waiting reader gets ``SubscriptionClosed``."""
+        if not self._closed:
+            self._closed = True
+            self._items.clear()
+            self._hub._forget(self)
+            self._ready.set()
+            self._closed_event.set()
+
+    async def wait_closed(self) -> None:
+        """Return once the subscription is closed (e.g. dropped while its reader is stuck)."""
+        await self._closed_event.wait()
+
+    async def _next(self) -> _Frame:
+        while True:
+            if self._closed:
+                raise SubscriptionClosed("dropped for falling behind" if self.dropped else "closed")
+            if self._snapshot_due:
+                frame = self._hub._snapshot(self.agency)
+                # The snapshot already reflects everything queued so far.
+                self._items.clear()
+                self._snapshot_due = False
+                return frame
+            if self._items:
+                return self._items.popleft()
+            self._ready.clear()
+            await self._ready.wait()
+
+    def _start_with(self, frames: list[_Frame] | None) -> None:
+        if frames is None:
+            self._snapshot_due = True
+        else:
+            self._items.extend(frames)
+
+    def _offer(self, frame: _Frame) -> None:
+        if self.agency is not None and frame.agency != self.agency:
+            return
+        if len(self._items) >= self._limits.queue_size:
+            self._fall_behind()
+            if self._closed:
+                return
+        # Queued even while a resync is due: a reader that stays stuck overflows again.
+        self._items.append(frame)
+        self._ready.set()
+
+    def _fall_behind(self) -> None:
+        now = self._limits.clock.monotonic()
+        self._overflows.append(now)
+        window = self._limits.resync_window
+        if len(self._overflows) == self._overflows.maxlen and now - self._overflows[0] <= window:
+            self.dropped = True
+            self.close()
+            return
+        self.resyncs += 1
+        self._items.clear()
+        self._snapshot_due = True
+
+
+class Hub:
+    """Fans published messages out to subscribers; see the module docstring.
+
+    ``snapshot`` returns the current state as a dict of sections (``endpoints``,
+    ``agencies``, ...); the hub adds ``type`` and ``seq``. A subscriber that overflows
+    its queue more than ``max_resyncs`` times within ``resync_window`` seconds is dropped.
+    ``first_seq`` is the ``seq`` before the first message: a service passes its start
+    time so that a restarted server's numbers keep increasing and a client resuming with
+    a number from before the restart gets a snapshot, never a wrong replay.
+    """
+
+    def __init__(
+        self,
+        ring_size: int = 10_000,
+        queue_size: int = 1_000,
+        snapshot: SnapshotProvider | None = None,
+        *,
+        clock: Clock | None = None,
+        max_resyncs: int = 3,
+        resync_window: float = 60.0,
+        first_seq: int = 0,
+    ) -> None:
+        if ring_size < 1 or queue_size < 1 or max_resyncs < 0:
+            raise ValueError("ring_size and queue_size must be >= 1, max_resyncs >= 0")
+        self._ring: deque[_Frame] = deque(maxlen=ring_size)
+        self._snapshot_provider = snapshot
+        self._limits = _Limits(queue_size, max_resyncs, resync_window, clock or SystemClock())
+        self._seq = first_seq
+        self._subscribers: dict[Subscription, None] = {}  # insertion-ordered set
+
+    @property
+    def seq(self) -> int:
+        """The ``seq`` of the latest message (``first_seq`` before any)."""
+        return self._seq
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, message: Mapping[str, Any]) -> int:
+        """Number, keep and fan out ``message`` (which has a ``type``); return its ``seq``.
+
+        Never awaits and never blocks: full queues are resynced, not waited on. Raises
+        ``TypeError``/``ValueError`` for a message JSON cannot carry, before numbering it.
+        """
+        kind = message.get("type")
+        if not isinstance(kind, str) or not kind or kind == "snapshot":
+            raise ValueError(f"a published message needs a delta type, got {kind!r}")
+        seq = self._seq + 1
+        body = {**message, "seq": seq}
+        agency = body.get("agency")
+        frame = _Frame(seq, agency if isinstance(agency, str) else None, body, _encode(body))
+        self._seq = frame.seq
+        self._ring.append(frame)
+        for subscriber in list(self._subscribers):  # a copy: an overflow may drop one
+            subscriber._offer(frame)
+        return frame.seq
+
+    def subscribe(self, since: int | None = None, *, agency: str | None = None) -> Subscription:
+        """A new subscriber, starting with a snapshot, or with what it missed after ``since``.
+
+        The replay is used when every message after ``since`` is still in the ring and
+        they fit in the queue; otherwise (and for ``since=None``) a fresh snapshot comes
+        first. ``agency`` limits it to that agency's messages and snapshot entries.
+        """
+        subscription = Subscription(self, agency, self._limits)
+        subscription._start_with(self._missed(since, agency))
+        self._subscribers[subscription] = None
+        return subscription
+
+    def _missed(self, since: int | None, agency: str | None) -> list[_Frame] | None:
+        """The frames after ``since`` for ``agency``, or None when a snapshot is needed."""
+        if since is None or since > self._seq or since < self._seq - len(self._ring):
+            return None
+        # The ring holds consecutive seqs ending at self._seq.
+        start = len(self._ring) - (self._seq - since)
+        frames = [
+            f
+            for f in itertools.islice(self._ring, start, None)
+            if agency is None or f.agency == agency
+        ]
+        # A backlog longer than the queue would overflow at once: a snapshot is cheaper.
+        return frames if len(frames) <= self._limits.queue_size else None
+
+    def _snapshot(self, agency: str | None) -> _Frame:
+        sections = self._snapshot_provider() if self._snapshot_provider else {}
+        if agency is not None:
+            sections = scope_snapshot(sections, agency)
+        body: dict[str, Any] = {"type": "snapshot", "seq": self._seq}
+        body.update((k, v) for k, v in sections.items() if k not in body)
+        return _Frame(self._seq, agency, body, _encode(body))
+
+    def _forget(self, subscription: Subscription) -> None:
+        self._subscribers.pop(subscription, None)
