@@ -17,9 +17,12 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
+from alerts.model import Change
 from collectors.http import HttpProber, ProbeSpec
 from core.clock import Clock, SystemClock
 from core.results import ProbeResult
+from monitor_center.alerting.feed import alert_feed_message
+from monitor_center.alerting.runner import Alerting
 from monitor_center.api import AppContext, create_app
 from monitor_center.api.auth import TokenAuth
 from monitor_center.api.live_route import (
@@ -112,6 +115,7 @@ class Service:
         self._server: uvicorn.Server | None = None
         self._config_loader = config_loader
         self._reload_lock = asyncio.Lock()
+        self.alerting: Alerting | None = None
         # seq starts at the start time in microseconds: a restart never reuses numbers.
         first_seq = int(self.clock.now().timestamp() * 1_000_000)
         self.hub = Hub(snapshot=self._live_snapshot, clock=self.clock, first_seq=first_seq)
@@ -174,6 +178,7 @@ class Service:
         )
         self.metrics.watch_writer(lambda: self.writer.pending)
         self._writer.start()
+        await self._start_alerting()
         if self._own_prober and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
         self.scheduler.set_targets(self._targets())
@@ -183,6 +188,9 @@ class Service:
 
     async def stop(self) -> None:
         await self.scheduler.shutdown()
+        if self.alerting is not None:
+            await self.alerting.stop()
+            self.ctx.alerting = self.alerting = None
         if self._sweeper:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -235,6 +243,8 @@ class Service:
             self.ctx.config = config
             self.ctx.auth = token_auth(config)
             self._register_endpoints(config)
+            if self.alerting is not None:
+                await self.alerting.reload(config)
             if isinstance(self.scheduler, ProbeScheduler):
                 self.scheduler.set_targets(self._targets())
             else:  # worker shards are fixed at spawn: replace the pool
@@ -282,6 +292,8 @@ class Service:
         change = self.states.record(result)
         if change is not None:
             self._emit(change)
+        if self.alerting is not None:
+            self.alerting.on_result(result)
 
     def _emit(self, change: StateChange) -> None:
         if change.current == "down" and change.result is not None:
@@ -299,7 +311,27 @@ class Service:
         return {
             "endpoints": [endpoint_entry(v) for v in self.states.views()],
             "agencies": [agency_entry(a) for a in self.config.agencies],
+            "alerts": [
+                alert_feed_message(a)
+                for a in (self.alerting.engine.open_alerts() if self.alerting else [])
+            ],
         }
+
+    async def _start_alerting(self) -> None:
+        assert self._pool is not None
+        self.alerting = Alerting(
+            self._pool,
+            self.config,
+            self.clock,
+            self.metrics.registry,
+            eval_interval=self.settings.rule_eval_interval,
+        )
+        self.alerting.add_listener(self._publish_alert)
+        await self.alerting.start()
+        self.ctx.alerting = self.alerting
+
+    def _publish_alert(self, change: Change) -> None:
+        self.hub.publish(alert_feed_message(change.alert))
 
     async def _sync_catalog(self, config: Config) -> None:
         assert self._pool is not None

@@ -39,4 +39,9 @@ class Settings(BaseSettings):
         ge=0,
         description="probe in this many worker processes; 0 = in the service process",
     )
+    rule_eval_interval: float = Field(
+        default=15.0,
+        gt=0,
+        description="seconds between rounds of the periodic alert rules, repeats and escalations",
+    )
     log_level: str = "INFO"

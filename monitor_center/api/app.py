@@ -11,6 +11,8 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, s
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from monitor_center.alerting.runner import Alerting
+from monitor_center.api.alert_routes import add_alert_routes
 from monitor_center.api.auth import Principal, TokenAuth, bearer_token, require
 from monitor_center.api.live_route import add_live_route
 from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, ReloadOut, StateName
@@ -37,6 +39,8 @@ class AppContext:
     reload: Callable[[], Awaitable[None]] | None = None
     hub: Hub | None = None
     """The live feed behind /ws/live; without one the websocket refuses every client."""
+    alerting: Alerting | None = None
+    """Set once the service has started alerting; the alert routes answer 503 before."""
 
 
 Viewer = Annotated[Principal, Depends(require("viewer"))]
@@ -56,6 +60,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     _add_endpoint_routes(app, ctx)
     _add_admin_routes(app, ctx)
     add_live_route(app, ctx)
+    add_alert_routes(app)
     return app
 
 
