@@ -1,22 +1,55 @@
-"""Run every benchmark and print one table (``make bench``)."""
+"""Run the benchmarks and print one table (``make bench``).
+
+Every benchmark runs by default; ``--only detection`` picks some, ``--skip probes``
+leaves some out (both may be repeated).
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Coroutine
+from typing import Any
 
-from bench import probes
+from bench import detection, probes
 from bench.table import Row, render
 from monitor_center.runtime import run
 
+BENCHMARKS = ("probes", "detection")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only these")
+    parser.add_argument("--skip", action="append", choices=BENCHMARKS, default=[])
+    probing = parser.add_argument_group("probes")
+    probing.add_argument("--endpoints", type=int, default=5000)
+    probing.add_argument("--seconds", type=float, default=20.0)
+    probing.add_argument("--workers", type=int, default=2, help="probe worker processes")
+    detecting = parser.add_argument_group("detection")
+    detecting.add_argument("--interval", type=float, default=10.0, help="probe interval (s)")
+    detecting.add_argument("--failures", type=int, default=3, help="of the endpoint_down rule")
+    detecting.add_argument("--retry-interval", type=float, default=1.0, help="fast re-probes (s)")
+    detecting.add_argument("--runs", type=int, default=3, help="outages per scenario")
+    return parser
+
+
+def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[Row]]:
+    if name == "probes":
+        return probes.run(endpoints=args.endpoints, seconds=args.seconds, workers=args.workers)
+    return detection.run(
+        interval=args.interval,
+        failures=args.failures,
+        retry_interval=args.retry_interval,
+        runs=args.runs,
+    )
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--endpoints", type=int, default=5000)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=2, help="probe worker processes")
-    args = parser.parse_args()
+    args = _parser().parse_args()
+    chosen = [n for n in BENCHMARKS if n in (args.only or BENCHMARKS) and n not in args.skip]
     rows: list[Row] = []
-    rows += run(probes.run(endpoints=args.endpoints, seconds=args.seconds, workers=args.workers))
+    for name in chosen:
+        rows += run(_benchmark(name, args))
     render(rows)
 
 

@@ -1,7 +1,8 @@
 """Generate the center's YAML config for a simulated fleet.
 
 The output follows the product's config contract (``center``, ``auth.tokens``,
-``agencies``, ``endpoints``, ``rules``), so the demo runs the real config loader on it.
+``agencies``, ``endpoints``, ``rules``, and with a sink ``channels`` and ``routes``), so
+the demo runs the real config loader on it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,33 @@ NATIONAL_PLATFORM = "ngsp"
 # The National Public Service Portal authenticates citizens against the population
 # database and exchanges dossiers with ministries and provinces over NGSP.
 _PLATFORM_DEPENDENCIES = {"dvcqg": ("ngsp", "csdldc")}
+SINK_CHANNEL = "demo-sink"
+
+
+def demo_rules() -> list[dict[str, object]]:
+    """One rule per probe-driven kind, so every kind can be seen firing in the demo.
+
+    The fleet's ``slow`` fault adds 2 s, which takes a portal's p95 over the threshold;
+    normal latencies stay far below it. The platforms carry a 99.5 % SLO.
+    """
+    return [
+        {"id": "endpoint-down", "kind": "endpoint_down", "severity": "critical", "failures": 2},
+        {
+            "id": "slow-portal",
+            "kind": "latency",
+            "severity": "warning",
+            "threshold": "2s",
+            "percentile": 95,
+            "window": "1m",
+        },
+        {
+            "id": "platform-slo",
+            "kind": "availability",
+            "severity": "critical",
+            "objective": 99.5,
+            "match": {"agency_kind": "platform"},
+        },
+    ]
 
 
 def fleet_config_yaml(
@@ -30,11 +58,15 @@ def fleet_config_yaml(
     viewer_token: str,
     operator_token: str,
     admin_token: str,
+    sink_url: str | None = None,
+    sink_secret: str | None = None,
 ) -> str:
     """A complete config for probing ``sim_endpoints``, as YAML text.
 
-    Vietnamese names keep their diacritics (the text is meant to be written as UTF-8).
-    Raises ``ValueError`` when an endpoint belongs to an agency not in ``agencies``.
+    With ``sink_url``, every alert is routed to a webhook channel there, signed with
+    ``sink_secret`` when given. Vietnamese names keep their diacritics (the text is meant
+    to be written as UTF-8). Raises ``ValueError`` when an endpoint belongs to an agency
+    not in ``agencies``.
     """
     known = {agency.id for agency in agencies}
     for endpoint in sim_endpoints:
@@ -42,7 +74,7 @@ def fleet_config_yaml(
             raise ValueError(
                 f"endpoint {endpoint.id!r} names unknown agency {endpoint.agency_id!r}"
             )
-    document = {
+    document: dict[str, object] = {
         "center": {"name": CENTER_NAME, "timezone": CENTER_TIMEZONE},
         "auth": {
             "tokens": [
@@ -53,11 +85,19 @@ def fleet_config_yaml(
         },
         "agencies": [_agency_entry(agency, known) for agency in agencies],
         "endpoints": [_endpoint_entry(ep, interval, timeout) for ep in sim_endpoints],
-        "rules": [
-            {"id": "endpoint-down", "kind": "endpoint_down", "severity": "critical", "failures": 2}
-        ],
+        "rules": demo_rules(),
     }
+    if sink_url is not None:
+        document.update(_sink_routing(sink_url, sink_secret))
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
+
+
+def _sink_routing(url: str, secret: str | None) -> dict[str, object]:
+    """A webhook channel to the demo's sink and a catch-all route to it."""
+    channel: dict[str, object] = {"id": SINK_CHANNEL, "kind": "webhook", "url": url}
+    if secret is not None:
+        channel["secret"] = secret
+    return {"channels": [channel], "routes": [{"channels": [SINK_CHANNEL]}]}
 
 
 def agency_dependencies(agency: AgencyInfo, known: Iterable[str]) -> list[str]:

@@ -7,7 +7,7 @@ import contextlib
 import functools
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -18,9 +18,10 @@ from rich.console import Console
 
 from monitor_center.config import format_duration, parse_config_text, parse_duration
 from monitor_center.db import redact_url
-from monitor_center.demo.agencies import load_agencies
+from monitor_center.demo.agencies import AgencyInfo, load_agencies
 from monitor_center.demo.fleet import FleetSimulator
 from monitor_center.demo.fleet_config import fleet_config_yaml
+from monitor_center.demo.sink import WebhookSink
 from monitor_center.service import Service
 from monitor_center.settings import Settings
 
@@ -87,45 +88,51 @@ async def run_demo(
     data_dir: Path = Path(".demo"),
     console: Console | None = None,
 ) -> None:
-    """Start the fleet and the center, print how to use them, run until done."""
+    """Start the fleet, the alert sink and the center, print how to use them, run."""
     out = console or Console(soft_wrap=True)
     url = await asyncio.to_thread(choose_database, settings, data_dir)
     tokens = DemoTokens.fresh()
     agencies = load_agencies()
     fleet = FleetSimulator(agencies, seed=1)
-    await fleet.start(host=host, port=fleet_port)
-    try:
-        text = fleet_config_yaml(
-            fleet.endpoints(),
-            agencies,
-            interval=interval,
-            timeout=format_duration(min(parse_duration(interval), timedelta(seconds=5))),
-            viewer_token=tokens.viewer,
-            operator_token=tokens.operator,
-            admin_token=tokens.admin,
-        )
+    async with contextlib.AsyncExitStack() as stack:
+        await fleet.start(host=host, port=fleet_port)
+        stack.push_async_callback(fleet.stop)
+        # Started before the service so that not even the first alert is lost; a fresh
+        # secret each run, so only this center's signed requests are printed.
+        sink_secret = secrets.token_urlsafe(24)
+        sink = await stack.enter_async_context(WebhookSink(sink_secret, out))
+        text = _config_text(fleet, agencies, interval, tokens, sink.url, sink_secret)
         config_path = data_dir / "demo-config.yaml"
         await asyncio.to_thread(_write_text, config_path, text)
         config = parse_config_text(text, filename=str(config_path), env={})
         service = Service(settings.model_copy(update={"database_url": SecretStr(url)}), config)
         await service.start()
-        try:
-            banner = functools.partial(
-                _print_banner,
-                out,
-                url,
-                host,
-                port,
-                fleet.base_url,
-                tokens,
-                len(config.endpoints),
-                config_path,
-            )
-            await _serve_for(service, host, port, duration, on_listening=banner)
-        finally:
-            await service.stop()
-    finally:
-        await fleet.stop()
+        stack.push_async_callback(service.stop)
+        where = _Addresses(url, f"http://{host}:{port}", fleet.base_url, sink.url, config_path)
+        banner = functools.partial(_print_banner, out, where, tokens, len(config.endpoints))
+        await _serve_for(service, host, port, duration, on_listening=banner)
+
+
+def _config_text(
+    fleet: FleetSimulator,
+    agencies: Sequence[AgencyInfo],
+    interval: str,
+    tokens: DemoTokens,
+    sink_url: str,
+    sink_secret: str,
+) -> str:
+    """The demo's config: the whole fleet, every alert routed to the signed sink."""
+    return fleet_config_yaml(
+        fleet.endpoints(),
+        agencies,
+        interval=interval,
+        timeout=format_duration(min(parse_duration(interval), timedelta(seconds=5))),
+        viewer_token=tokens.viewer,
+        operator_token=tokens.operator,
+        admin_token=tokens.admin,
+        sink_url=sink_url,
+        sink_secret=sink_secret,
+    )
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -158,23 +165,29 @@ async def _serve_for(
             await server
 
 
-def _print_banner(
-    out: Console,
-    db_url: str,
-    host: str,
-    port: int,
-    fleet_url: str,
-    tokens: DemoTokens,
-    endpoints: int,
-    config_path: Path,
-) -> None:
-    api = f"http://{host}:{port}"
+@dataclass(frozen=True, slots=True)
+class _Addresses:
+    """Where the demo's parts are, for the banner."""
+
+    database: str
+    api: str
+    fleet: str
+    sink: str
+    config: Path
+
+
+def _print_banner(out: Console, where: _Addresses, tokens: DemoTokens, endpoints: int) -> None:
+    api, fleet = where.api, where.fleet
     out.rule("[bold]Monitor Center demo")
-    out.print(f"database       {redact_url(db_url)}", markup=False, highlight=False)
-    out.print(f"fleet          {fleet_url}  ({endpoints} endpoints)", markup=False)
-    out.print(f"config         {config_path}", markup=False)
+    out.print(f"database       {redact_url(where.database)}", markup=False, highlight=False)
+    out.print(f"fleet          {fleet}  ({endpoints} endpoints)", markup=False)
+    out.print(f"config         {where.config}", markup=False)
     out.print(f"API docs       {api}/docs", markup=False)
     out.print(f"metrics        {api}/metrics", markup=False)
+    out.print(
+        f"alerts         {where.sink} (signed webhook) -> printed below as they arrive",
+        markup=False,
+    )
     out.print(f"viewer token   {tokens.viewer}", markup=False)
     out.print(f"operator token {tokens.operator}", markup=False)
     out.print(f"admin token    {tokens.admin}", markup=False)
@@ -183,10 +196,18 @@ def _print_banner(
         f'  curl -s -H "Authorization: Bearer {tokens.viewer}" {api}/api/v1/endpoints',
         markup=False,
     )
-    out.print("Take NGSP's portal down (modes: down, slow, hang, wrong_content, ok):", markup=False)
     out.print(
-        f"  curl -s -X POST {fleet_url}/_control/faults -H 'Content-Type: application/json'"
+        "Inject a fault (modes: down, slow, hang, wrong_content, ok), e.g. NGSP's portal:",
+        markup=False,
+    )
+    out.print(
+        f"  curl -s -X POST {fleet}/_control/faults -H 'Content-Type: application/json'"
         ' -d \'{"endpoint": "ngsp-portal", "mode": "down"}\'',
+        markup=False,
+    )
+    out.print(
+        "  a FIRING line prints here after two failed probes; mode ok resolves it;"
+        " mode slow (2 s more) trips the latency rule within a minute.",
         markup=False,
     )
     out.print("Ctrl-C stops the demo.", markup=False)

@@ -72,7 +72,7 @@ def test_malformed_agency_row_is_rejected_naming_line_and_field(row: str, named:
         parse_agencies_csv(f"id,kind,name_en,name_vi,lat,lon\n{row}\n")
 
 
-def test_config_parses_with_every_agency_endpoint_and_the_down_rule() -> None:
+def test_config_parses_with_every_agency_endpoint_and_the_demo_rules() -> None:
     agencies = load_agencies()
     config = yaml.safe_load(generate(agencies, interval="15s", timeout="3s"))
     assert set(config) == {"center", "auth", "agencies", "endpoints", "rules"}
@@ -80,9 +80,15 @@ def test_config_parses_with_every_agency_endpoint_and_the_down_rule() -> None:
     assert [a["id"] for a in config["agencies"]] == [a.id for a in agencies]
     assert len(config["endpoints"]) == 61
     assert {(e["interval"], e["timeout"]) for e in config["endpoints"]} == {("15s", "3s")}
-    assert config["rules"] == [
-        {"id": "endpoint-down", "kind": "endpoint_down", "severity": "critical", "failures": 2}
-    ]
+    rules = {rule["id"]: rule for rule in config["rules"]}
+    assert rules["endpoint-down"] == {
+        "id": "endpoint-down",
+        "kind": "endpoint_down",
+        "severity": "critical",
+        "failures": 2,
+    }
+    assert (rules["slow-portal"]["kind"], rules["slow-portal"]["threshold"]) == ("latency", "2s")
+    assert rules["platform-slo"]["match"] == {"agency_kind": "platform"}
 
 
 def test_config_carries_the_three_role_tokens(full_config: dict[str, Any]) -> None:
