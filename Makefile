@@ -19,6 +19,18 @@ $(STAMP): pyproject.toml
 timescaledb:
 	@bash scripts/install-timescaledb.sh || { rc=$$?; [ $$rc -eq 3 ] || exit $$rc; }
 
+# Debian's chromium for the wall's browser tests (playwright drives it through
+# executable_path and never downloads a browser). Installed when missing and we are root;
+# otherwise the browser tests skip with the reason (and fail with CI=true).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+		else \
+			echo "chromium missing and not root: the browser tests will skip"; \
+		fi; \
+	fi
+
 demo: venv
 	$(BIN)/monitor-center demo
 
@@ -31,7 +43,7 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: venv timescaledb check
+test: venv timescaledb browser check
 	$(BIN)/pytest
 
 bench: venv timescaledb

@@ -20,6 +20,7 @@ from monitor_center.config import Config, ConfigError
 from monitor_center.live import Hub
 from monitor_center.metrics import Metrics
 from monitor_center.state import EndpointStates, EndpointView
+from monitor_center.wall import add_wall_routes
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     _add_admin_routes(app, ctx)
     add_live_route(app, ctx)
     add_alert_routes(app)
+    add_wall_routes(app)
     return app
 
 
