@@ -162,6 +162,85 @@ def demo(
         )
 
 
+dashboards_app = typer.Typer(
+    help="Grafana dashboards as code: write their JSON, push them to a Grafana.",
+    no_args_is_help=True,
+)
+app.add_typer(dashboards_app, name="dashboards")
+
+
+@dashboards_app.command("build")
+def dashboards_build(
+    out: Annotated[Path, typer.Option(help="folder for the JSON files")] = Path("dashboards/json"),
+) -> None:
+    """Generate every dashboard's JSON into OUT (what Grafana's provisioning loads)."""
+    from monitor_center.dashboards import write_all
+
+    for path, changed in write_all(out):
+        typer.echo(f"{path}: {'written' if changed else 'unchanged'}")
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    url: Annotated[str, typer.Option(help="Grafana's base URL, e.g. http://grafana:3000")],
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="GRAFANA_TOKEN",
+            help="a service account token (or set GRAFANA_TOKEN, kept out of `ps`)",
+        ),
+    ],
+    folder: Annotated[str, typer.Option(help="the folder to put them in")] = "Monitor Center",
+) -> None:
+    """Upload the dashboards (create the folder, overwrite) and report what changed."""
+    from monitor_center.dashboards.push import PushError, push_all
+
+    try:
+        report = push_all(url, token, folder)
+    except PushError as exc:
+        err.print(f"Grafana refused: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    for line in report.lines(folder):
+        typer.echo(line)
+
+
+sla_app = typer.Typer(help="SLA history: monthly reports.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
+
+
+@sla_app.command("report")
+def sla_report(
+    month: Annotated[str, typer.Option(help="the local month, YYYY-MM")],
+    agency: Annotated[str | None, typer.Option(help="one agency's id")] = None,
+    all_agencies: Annotated[bool, typer.Option("--all", help="every active agency")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="csv or html")] = "csv",
+    out: Annotated[Path | None, typer.Option(help="write here (default: stdout)")] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config", help="the YAML config (time zone, KPI targets)")
+    ] = None,
+) -> None:
+    """Monthly SLA report of one agency or all: CSV, or one self-contained HTML page."""
+    from monitor_center.sla.cli_report import ReportError, ReportRequest, write_report
+
+    settings = _settings()
+    config = _load(config_file) if config_file else Config()
+    if (agency is None) != all_agencies:
+        err.print("[red]give either --agency ID or --all[/red]")
+        raise typer.Exit(EXIT_CONFIG)
+    if settings.database_url is None:
+        err.print("[red]MONITOR_DATABASE_URL is not set[/red] (a libpq URL of the database)")
+        raise typer.Exit(EXIT_CONFIG)
+    request = ReportRequest(month, agency, fmt, out)
+    try:
+        run(write_report(settings.database_url.get_secret_value(), config, request))
+    except ReportError as exc:
+        err.print(f"[red]{exc}[/red]", markup=False, highlight=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+    except ConnectionError as exc:
+        err.print(f"[red]{exc}[/red]", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
 def main() -> None:
     app()
 
