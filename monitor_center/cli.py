@@ -129,6 +129,34 @@ async def _reload(service: Service) -> None:
 
 
 @app.command()
+def tail(
+    url: Annotated[str, typer.Option(help="the center's base URL")] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="MONITOR_TOKEN", help="an API token, any role (or MONITOR_TOKEN)"),
+    ] = None,
+    since: Annotated[int | None, typer.Option(help="resume after this seq")] = None,
+) -> None:
+    """Follow the live feed in the terminal; reconnects by itself, resuming where it was."""
+    from monitor_center.tail import TailOptions, live_url
+    from monitor_center.tail import tail as follow
+
+    if not token:
+        err.print("[red]no token:[/red] pass --token or set MONITOR_TOKEN")
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        live_url(url, token, since)
+    except ValueError as exc:
+        err.print(f"[red]{exc}[/red]", markup=False, highlight=False)
+        raise typer.Exit(EXIT_CONFIG) from None
+    status = 0
+    with contextlib.suppress(KeyboardInterrupt):
+        status = run(follow(TailOptions(url=url, token=token, since=since), Console()))
+    if status:
+        raise typer.Exit(status)
+
+
+@app.command()
 def demo(
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")

@@ -38,7 +38,7 @@ from monitor_center.db.repositories import (
     EndpointRow,
     ProbeResultRepository,
 )
-from monitor_center.live import Hub, agency_entry, endpoint_entry, endpoint_message
+from monitor_center.live import Hub, SharedFeed, agency_entry, endpoint_entry, endpoint_message
 from monitor_center.metrics import Metrics
 from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.scheduling import Prober, ProbeScheduler, Target
@@ -119,6 +119,8 @@ class Service:
         # seq starts at the start time in microseconds: a restart never reuses numbers.
         first_seq = int(self.clock.now().timestamp() * 1_000_000)
         self.hub = Hub(snapshot=self._live_snapshot, clock=self.clock, first_seq=first_seq)
+        # Publish through ``feed``: it shares events with the other serve processes.
+        self.feed = SharedFeed(self.hub, self.database_url)
         self.ctx = AppContext(
             config=config,
             states=self.states,
@@ -169,6 +171,8 @@ class Service:
         await self._sync_catalog(self.config)
         self._register_endpoints(self.config)
         await self._restore_states()
+        if s.live_feed_shared:
+            await self.feed.start(self._pool)
         self._writer = ResultWriter(
             self.results.insert_many,
             self.metrics,
@@ -195,6 +199,7 @@ class Service:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        await self.feed.stop()
         if self._own_prober and isinstance(self._prober, HttpProber):
             await self._prober.close()
         if self._writer:
@@ -302,7 +307,7 @@ class Service:
             log.info("endpoint %s is %s again", change.endpoint_id, change.current)
         view = self.states.view(change.endpoint_id)
         if view is not None:
-            self.hub.publish(endpoint_message(view, previous=change.previous))
+            self.feed.publish(endpoint_message(view, previous=change.previous))
         for listener in self._listeners:
             listener(change)
 
@@ -331,7 +336,7 @@ class Service:
         self.ctx.alerting = self.alerting
 
     def _publish_alert(self, change: Change) -> None:
-        self.hub.publish(alert_feed_message(change.alert))
+        self.feed.publish(alert_feed_message(change.alert))
 
     async def _sync_catalog(self, config: Config) -> None:
         assert self._pool is not None

@@ -44,4 +44,9 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds between rounds of the periodic alert rules, repeats and escalations",
     )
+    live_feed_shared: bool = Field(
+        default=True,
+        description="share the live feed with every serve process on the same database"
+        " (PostgreSQL LISTEN/NOTIFY); off = this process's events only",
+    )
     log_level: str = "INFO"

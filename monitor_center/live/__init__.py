@@ -1,6 +1,8 @@
 """The live feed: an in-process hub with sequence numbers, a resume ring and bounded queues,
-and the builders of the messages it carries."""
+the bridge that shares it between processes through PostgreSQL, and the builders of the
+messages it carries."""
 
+from monitor_center.live.bridge import SharedFeed
 from monitor_center.live.hub import Hub, SnapshotProvider, Subscription, SubscriptionClosed
 from monitor_center.live.messages import (
     agency_entry,
@@ -12,6 +14,7 @@ from monitor_center.live.messages import (
 
 __all__ = [
     "Hub",
+    "SharedFeed",
     "SnapshotProvider",
     "Subscription",
     "SubscriptionClosed",

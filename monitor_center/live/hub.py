@@ -1,8 +1,10 @@
 """In-process fan-out of the live feed: sequence numbers, a resume ring, bounded queues.
 
-Every published message gets the next ``seq``. The last ``ring_size`` messages are kept,
-so a client that reconnects with ``since=SEQ`` gets exactly what it missed; one that
-missed more than the ring holds gets a fresh snapshot instead. Each subscriber has a
+Every published message gets the next ``seq`` (or the higher one a shared feed assigned
+it, see ``live/bridge.py``: numbers then have gaps). The last ``ring_size`` messages are
+kept, so a client that reconnects with ``since=SEQ`` gets exactly what it missed, every
+message numbered above SEQ; one that missed more than the ring holds gets a fresh snapshot
+instead. Each subscriber has a
 bounded queue that ``publish`` fills without awaiting: a subscriber whose queue is full
 is resynced (queue cleared, a fresh snapshot next), and dropped when it falls behind
 again and again, so one slow client never slows the publisher or the other clients.
@@ -146,6 +148,13 @@ class Subscription:
             self._ready.clear()
             await self._ready.wait()
 
+    def _resync(self) -> None:
+        """Start over from a fresh snapshot (what was queued is covered by it)."""
+        if not self._closed:
+            self._items.clear()
+            self._snapshot_due = True
+            self._ready.set()
+
     def _start_with(self, frames: list[_Frame] | None) -> None:
         if frames is None:
             self._snapshot_due = True
@@ -204,6 +213,9 @@ class Hub:
         self._snapshot_provider = snapshot
         self._limits = _Limits(queue_size, max_resyncs, resync_window, clock or SystemClock())
         self._seq = first_seq
+        # The seq just before the oldest frame in the ring: a resume from below it missed
+        # frames the ring no longer holds.
+        self._floor = first_seq
         self._subscribers: dict[Subscription, None] = {}  # insertion-ordered set
 
     @property
@@ -215,24 +227,46 @@ class Hub:
     def subscribers(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, message: Mapping[str, Any]) -> int:
+    def publish(self, message: Mapping[str, Any], *, seq: int | None = None) -> int:
         """Number, keep and fan out ``message`` (which has a ``type``); return its ``seq``.
 
-        Never awaits and never blocks: full queues are resynced, not waited on. Raises
-        ``TypeError``/``ValueError`` for a message JSON cannot carry, before numbering it.
+        ``seq`` (a number a shared feed assigned) must be above the current one; without
+        it the message gets the next number. Never awaits and never blocks: full queues
+        are resynced, not waited on. Raises ``TypeError``/``ValueError`` for a message
+        JSON cannot carry, or a ``seq`` not above the current one, before numbering it.
         """
         kind = message.get("type")
         if not isinstance(kind, str) or not kind or kind == "snapshot":
             raise ValueError(f"a published message needs a delta type, got {kind!r}")
-        seq = self._seq + 1
+        if seq is None:
+            seq = self._seq + 1
+        elif seq <= self._seq:
+            raise ValueError(f"seq {seq} is not above the current {self._seq}")
         body = {**message, "seq": seq}
         agency = body.get("agency")
         frame = _Frame(seq, agency if isinstance(agency, str) else None, body, _encode(body))
         self._seq = frame.seq
+        if len(self._ring) == self._ring.maxlen:
+            self._floor = self._ring[0].seq
         self._ring.append(frame)
         for subscriber in list(self._subscribers):  # a copy: an overflow may drop one
             subscriber._offer(frame)
         return frame.seq
+
+    def resync(self, seq: int | None = None) -> None:
+        """Empty the ring and give every subscriber a fresh snapshot next.
+
+        ``seq`` restarts the numbering there. Lower than the current number only before
+        anyone subscribed (a shared feed adopting the database's numbers at start): a
+        client must never see ``seq`` go down.
+        """
+        if seq is not None and seq < self._seq and self._subscribers:
+            raise ValueError(f"seq {seq} is below {self._seq} and clients are subscribed")
+        self._seq = self._seq if seq is None else seq
+        self._floor = self._seq
+        self._ring.clear()
+        for subscriber in list(self._subscribers):
+            subscriber._resync()
 
     def subscribe(self, since: int | None = None, *, agency: str | None = None) -> Subscription:
         """A new subscriber, starting with a snapshot, or with what it missed after ``since``.
@@ -248,17 +282,16 @@ class Hub:
 
     def _missed(self, since: int | None, agency: str | None) -> list[_Frame] | None:
         """The frames after ``since`` for ``agency``, or None when a snapshot is needed."""
-        if since is None or since > self._seq or since < self._seq - len(self._ring):
+        if since is None or since > self._seq or since < self._floor:
             return None
-        # The ring holds consecutive seqs ending at self._seq.
-        start = len(self._ring) - (self._seq - since)
-        frames = [
-            f
-            for f in itertools.islice(self._ring, start, None)
-            if agency is None or f.agency == agency
-        ]
+        # Newest first, stopping at ``since``: seqs increase but may have gaps.
+        missed = itertools.takewhile(lambda f: f.seq > since, reversed(self._ring))
+        frames = [f for f in missed if agency is None or f.agency == agency]
         # A backlog longer than the queue would overflow at once: a snapshot is cheaper.
-        return frames if len(frames) <= self._limits.queue_size else None
+        if len(frames) > self._limits.queue_size:
+            return None
+        frames.reverse()
+        return frames
 
     def _snapshot(self, agency: str | None) -> _Frame:
         sections = self._snapshot_provider() if self._snapshot_provider else {}
