@@ -10,11 +10,11 @@ import argparse
 from collections.abc import Coroutine
 from typing import Any
 
-from bench import detection, probes
+from bench import detection, fanout, probes
 from bench.table import Row, render
 from monitor_center.runtime import run
 
-BENCHMARKS = ("probes", "detection")
+BENCHMARKS = ("probes", "detection", "fanout")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,12 +30,18 @@ def _parser() -> argparse.ArgumentParser:
     detecting.add_argument("--failures", type=int, default=3, help="of the endpoint_down rule")
     detecting.add_argument("--retry-interval", type=float, default=1.0, help="fast re-probes (s)")
     detecting.add_argument("--runs", type=int, default=3, help="outages per scenario")
+    fanning = parser.add_argument_group("fanout")
+    fanning.add_argument("--clients", type=int, default=1000, help="websocket clients")
+    fanning.add_argument("--rate", type=float, default=200.0, help="events published per second")
+    fanning.add_argument("--window", type=float, default=20.0, help="seconds of publishing")
     return parser
 
 
 def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[Row]]:
     if name == "probes":
         return probes.run(endpoints=args.endpoints, seconds=args.seconds, workers=args.workers)
+    if name == "fanout":
+        return fanout.run(clients=args.clients, rate=args.rate, seconds=args.window)
     return detection.run(
         interval=args.interval,
         failures=args.failures,
