@@ -10,11 +10,11 @@ import argparse
 from collections.abc import Coroutine
 from typing import Any
 
-from bench import detection, fanout, probes
+from bench import detection, fanout, ingest, probes
 from bench.table import Row, render
 from monitor_center.runtime import run
 
-BENCHMARKS = ("probes", "detection", "fanout")
+BENCHMARKS = ("probes", "detection", "ingest", "fanout")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     detecting.add_argument("--failures", type=int, default=3, help="of the endpoint_down rule")
     detecting.add_argument("--retry-interval", type=float, default=1.0, help="fast re-probes (s)")
     detecting.add_argument("--runs", type=int, default=3, help="outages per scenario")
+    ingesting = parser.add_argument_group("ingest")
+    ingesting.add_argument("--samples", type=int, default=500_000, help="samples per run")
+    ingesting.add_argument("--series", type=int, default=1_000, help="distinct series")
     fanning = parser.add_argument_group("fanout")
     fanning.add_argument("--clients", type=int, default=1000, help="websocket clients")
     fanning.add_argument("--rate", type=float, default=200.0, help="events published per second")
@@ -40,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
 def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[Row]]:
     if name == "probes":
         return probes.run(endpoints=args.endpoints, seconds=args.seconds, workers=args.workers)
+    if name == "ingest":
+        return ingest.run(samples=args.samples, series=args.series)
     if name == "fanout":
         return fanout.run(clients=args.clients, rate=args.rate, seconds=args.window)
     return detection.run(

@@ -42,6 +42,7 @@ from monitor_center.live import Hub, SharedFeed, agency_entry, endpoint_entry, e
 from monitor_center.metrics import Metrics
 from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.scheduling import Prober, ProbeScheduler, Target
+from monitor_center.series import SeriesMetrics, SeriesRuntime
 from monitor_center.settings import Settings
 from monitor_center.state import EndpointStates, StateChange
 from monitor_center.writer import ResultWriter
@@ -132,6 +133,11 @@ class Service:
             hub=self.hub,
         )
         self.app: FastAPI = create_app(self.ctx)
+        # Series polling, storage and pushes; the series routes find it on app.state.
+        self.series = SeriesRuntime(
+            settings, self.clock, SeriesMetrics(self.metrics.registry), self.feed.publish
+        )
+        self.app.state.series = self.series
 
     @property
     def config(self) -> Config:
@@ -183,6 +189,7 @@ class Service:
         self.metrics.watch_writer(lambda: self.writer.pending)
         self._writer.start()
         await self._start_alerting()
+        await self.series.start(self._pool, self.config)
         if self._own_prober and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
         self.scheduler.set_targets(self._targets())
@@ -192,6 +199,7 @@ class Service:
 
     async def stop(self) -> None:
         await self.scheduler.shutdown()
+        await self.series.stop()
         if self.alerting is not None:
             await self.alerting.stop()
             self.ctx.alerting = self.alerting = None
@@ -248,6 +256,7 @@ class Service:
             self.ctx.config = config
             self.ctx.auth = token_auth(config)
             self._register_endpoints(config)
+            self.series.reload(config)
             if self.alerting is not None:
                 await self.alerting.reload(config)
             if isinstance(self.scheduler, ProbeScheduler):
@@ -316,6 +325,7 @@ class Service:
         return {
             "endpoints": [endpoint_entry(v) for v in self.states.views()],
             "agencies": [agency_entry(a) for a in self.config.agencies],
+            "series": self.series.live.snapshot(),
             "alerts": [
                 alert_feed_message(a)
                 for a in (self.alerting.engine.open_alerts() if self.alerting else [])

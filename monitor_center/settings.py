@@ -49,4 +49,14 @@ class Settings(BaseSettings):
         description="share the live feed with every serve process on the same database"
         " (PostgreSQL LISTEN/NOTIFY); off = this process's events only",
     )
+    series_push_max_samples: int = Field(
+        default=10_000,
+        ge=1,
+        description="most samples one POST /api/v1/series/{id}/samples may carry (413 past it)",
+    )
+    series_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        gt=0,
+        description="cap on a series source's (decompressed) response body",
+    )
     log_level: str = "INFO"

@@ -3,5 +3,12 @@
 from monitor_center.db.repositories.catalog import AgencyRow, CatalogRepository, EndpointRow
 from monitor_center.db.repositories.probe_results import ProbeResultRepository
 from monitor_center.db.repositories.rule_inputs import RuleInputs as RuleInputs
+from monitor_center.db.repositories.series import SeriesRepository
 
-__all__ = ["AgencyRow", "CatalogRepository", "EndpointRow", "ProbeResultRepository"]
+__all__ = [
+    "AgencyRow",
+    "CatalogRepository",
+    "EndpointRow",
+    "ProbeResultRepository",
+    "SeriesRepository",
+]
