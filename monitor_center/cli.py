@@ -170,6 +170,13 @@ def demo(
     data_dir: Annotated[
         Path, typer.Option(help="where the demo keeps its config and embedded database")
     ] = Path(".demo"),
+    backfill_days: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="days of simulated history written before the center starts (0: none)",
+        ),
+    ] = 30,
 ) -> None:
     """Run the whole center on a simulated national fleet (embedded database if needed)."""
     from monitor_center.demo.runner import run_demo
@@ -186,6 +193,7 @@ def demo(
                 duration=duration,
                 interval=interval,
                 data_dir=data_dir,
+                backfill_days=backfill_days,
             )
         )
 

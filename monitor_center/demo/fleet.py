@@ -5,8 +5,10 @@ Routes::
 
     GET /a/{agency_id}/             portal page (HTML, contains the agency's name)
     GET /a/{agency_id}/api/health   platforms only: {"status": "ok", ...}
+    GET /telemetry/{agency_id}.json platforms' figures: transactions, KPIs (telemetry_server)
+    GET /metrics                    ministries' and provinces' figures, Prometheus text
     GET /_control/endpoints         every endpoint served
-    GET|POST|DELETE /_control/faults  list, set, clear faults
+    GET|POST|DELETE /_control/faults  list, set, clear faults (endpoints and counters)
 
 Everything a request needs is prepared at construction, so the request path is a dict
 lookup, an optional sleep and a write: the probe benchmarks push thousands of requests
@@ -16,104 +18,32 @@ per second through it.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Callable
+from dataclasses import asdict
 from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from monitor_center.demo.agencies import AgencyInfo
+from monitor_center.demo.catalog import SimSeries
 from monitor_center.demo.faults import (
+    ENDPOINT_MODES,
     Fault,
     FaultError,
     UnknownEndpointError,
     parse_fault_request,
 )
-from monitor_center.demo.latency import EndpointLatency
-from monitor_center.demo.pages import (
-    HTML_TYPE,
-    JSON_TYPE,
-    down_body,
-    health_json,
-    maintenance_page,
-    portal_marker,
-    portal_page,
-)
+from monitor_center.demo.pages import down_body
+from monitor_center.demo.routes import Route, SimEndpoint, build_routes
+from monitor_center.demo.telemetry_server import FleetTelemetry
+
+__all__ = ["FleetSimulator", "SimEndpoint", "SimSeries"]
 
 # Backstop for requests still sleeping through normal latency when the fleet stops;
 # hung and slowed requests are cancelled outright (see ``stop``).
 _SHUTDOWN_TIMEOUT = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class SimEndpoint:
-    """One endpoint the fleet serves and what a healthy answer looks like.
-
-    ``kind`` is ``portal`` (HTML; check ``body_contains``) or ``api`` (JSON; check that
-    ``json_path`` equals ``equals``). Enough to generate a probe config from.
-    """
-
-    id: str
-    agency_id: str
-    url: str
-    kind: str
-    json_path: str | None = None
-    equals: str | None = None
-    body_contains: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    """Everything needed to answer one endpoint, prepared once."""
-
-    endpoint_id: str
-    agency_id: str
-    kind: str
-    path: str
-    content_type: str
-    healthy: bytes
-    wrong: bytes
-    latency: EndpointLatency
-    body_contains: str | None = None
-    json_path: str | None = None
-    equals: str | None = None
-
-
-def _build_routes(agencies: list[AgencyInfo], seed: int, latency_scale: float) -> dict[str, _Route]:
-    """Routes keyed by endpoint id, in agency order (portal first, then API)."""
-    routes: dict[str, _Route] = {}
-    maintenance = maintenance_page()
-    for agency in agencies:
-        if f"{agency.id}-portal" in routes:
-            raise ValueError(f"duplicate agency id {agency.id!r}")
-        portal_id = f"{agency.id}-portal"
-        routes[portal_id] = _Route(
-            endpoint_id=portal_id,
-            agency_id=agency.id,
-            kind="portal",
-            path=f"/a/{agency.id}/",
-            content_type=HTML_TYPE,
-            healthy=portal_page(agency),
-            wrong=maintenance,
-            latency=EndpointLatency(seed, portal_id, agency.kind, latency_scale),
-            body_contains=portal_marker(agency),
-        )
-        if agency.kind != "platform":
-            continue
-        api_id = f"{agency.id}-api"
-        routes[api_id] = _Route(
-            endpoint_id=api_id,
-            agency_id=agency.id,
-            kind="api",
-            path=f"/a/{agency.id}/api/health",
-            content_type=JSON_TYPE,
-            healthy=health_json(agency, healthy=True),
-            wrong=health_json(agency, healthy=False),
-            latency=EndpointLatency(seed, api_id, agency.kind, latency_scale),
-            json_path="$.status",
-            equals="ok",
-        )
-    return routes
 
 
 class FleetSimulator:
@@ -121,15 +51,22 @@ class FleetSimulator:
 
     Use as ``async with FleetSimulator(load_agencies()) as sim:`` or call ``start`` and
     ``stop``. ``latency_scale`` multiplies every simulated latency (0 answers at once).
-    The same ``seed`` always gives the same latencies.
+    The same ``seed`` always gives the same latencies and telemetry; ``clock`` (epoch
+    seconds) is what the telemetry is computed for.
     """
 
     def __init__(
-        self, agencies: list[AgencyInfo], *, seed: int = 0, latency_scale: float = 1.0
+        self,
+        agencies: list[AgencyInfo],
+        *,
+        seed: int = 0,
+        latency_scale: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if latency_scale < 0:
             raise ValueError("latency_scale must not be negative")
-        self._routes = _build_routes(agencies, seed, latency_scale)
+        self.telemetry = FleetTelemetry(agencies, seed, clock)
+        self._routes = build_routes(agencies, seed, latency_scale)
         self._by_path = {route.path: route for route in self._routes.values()}
         self._faults: dict[str, Fault] = {}
         # Handler tasks parked by a hang or slow fault; cancelled on stop so it is prompt.
@@ -209,13 +146,27 @@ class FleetSimulator:
             for route in self._routes.values()
         ]
 
+    def series(self, base_url: str | None = None) -> list[SimSeries]:
+        """Every series the fleet publishes (transactions, KPIs), with absolute URLs."""
+        return self.telemetry.series(base_url or self.base_url)
+
     def base_latency(self, endpoint_id: str) -> float:
         """The endpoint's median latency in seconds, before ``latency_scale``."""
         return self._route(endpoint_id).latency.base
 
     def set_fault(self, endpoint_id: str, fault: Fault) -> None:
-        """Make an endpoint misbehave; a fault with mode ``ok`` clears it."""
+        """Make an endpoint (or a counter series) misbehave; mode ``ok`` clears it.
+
+        Raises ``FaultError`` for a mode the target does not take (``volume_drop`` is for
+        counters, the others for endpoints).
+        """
+        if endpoint_id in self.telemetry:
+            self.telemetry.set_fault(endpoint_id, fault)
+            return
         self._route(endpoint_id)
+        if fault.mode not in ENDPOINT_MODES:
+            modes = ", ".join(ENDPOINT_MODES)
+            raise FaultError(f"an endpoint takes the modes {modes}, not {fault.mode!r}")
         if fault.mode == "ok":
             self._faults.pop(endpoint_id, None)
         else:
@@ -225,12 +176,12 @@ class FleetSimulator:
         """Clear every fault; returns how many were active."""
         count = len(self._faults)
         self._faults.clear()
-        return count
+        return count + self.telemetry.clear_faults()
 
     @property
     def faults(self) -> dict[str, Fault]:
-        """The active faults by endpoint id (a copy)."""
-        return dict(self._faults)
+        """The active faults by endpoint (or series) id (a copy)."""
+        return {**self._faults, **self.telemetry.faults}
 
     @property
     def stalled_requests(self) -> int:
@@ -254,7 +205,7 @@ class FleetSimulator:
             if not waiter.done():
                 waiter.set_result(None)
 
-    def _route(self, endpoint_id: str) -> _Route:
+    def _route(self, endpoint_id: str) -> Route:
         try:
             return self._routes[endpoint_id]
         except KeyError:
@@ -268,6 +219,7 @@ class FleetSimulator:
         app.router.add_delete("/_control/faults", self._delete_faults)
         # One catch-all route and a dict lookup beat one aiohttp route per endpoint.
         app.router.add_get("/a/{tail:.*}", self._serve)
+        self.telemetry.add_routes(app)
         return app
 
     async def _serve(self, request: web.Request) -> web.Response:
@@ -316,7 +268,7 @@ class FleetSimulator:
         return web.json_response({"endpoints": listed})
 
     async def _get_faults(self, request: web.Request) -> web.Response:
-        listed = [{"endpoint": eid, **fault.as_dict()} for eid, fault in self._faults.items()]
+        listed = [{"endpoint": eid, **fault.as_dict()} for eid, fault in self.faults.items()]
         return web.json_response({"faults": listed})
 
     async def _post_fault(self, request: web.Request) -> web.Response:
@@ -325,16 +277,26 @@ class FleetSimulator:
         except ValueError:  # JSONDecodeError and UnicodeDecodeError both
             return _error(400, "body must be valid JSON")
         try:
-            endpoint_id, fault = parse_fault_request(body, self._routes)
+            endpoint_id, fault = parse_fault_request(body, _Targets(self))
+            self.set_fault(endpoint_id, fault)
         except UnknownEndpointError as exc:
             return _error(404, str(exc))
         except FaultError as exc:
             return _error(400, str(exc))
-        self.set_fault(endpoint_id, fault)
         return web.json_response({"endpoint": endpoint_id, **fault.as_dict()})
 
     async def _delete_faults(self, request: web.Request) -> web.Response:
         return web.json_response({"cleared": self.clear_faults()})
+
+
+class _Targets:
+    """What a fault may name: the fleet's endpoints and its series."""
+
+    def __init__(self, fleet: FleetSimulator) -> None:
+        self._fleet = fleet
+
+    def __contains__(self, target: object) -> bool:
+        return target in self._fleet._routes or target in self._fleet.telemetry
 
 
 def _answer(status: int, content_type: str, body: bytes) -> web.Response:

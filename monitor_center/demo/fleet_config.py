@@ -1,18 +1,21 @@
 """Generate the center's YAML config for a simulated fleet.
 
 The output follows the product's config contract (``center``, ``auth.tokens``,
-``agencies``, ``endpoints``, ``rules``, and with a sink ``channels`` and ``routes``), so
-the demo runs the real config loader on it.
+``agencies``, ``endpoints``, ``rules``; with series ``series``; with a sink ``channels``
+and ``routes``; with maintenance windows ``maintenance``), so the demo runs the real
+config loader on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
 
 import yaml
 
+from monitor_center.config import format_duration
 from monitor_center.demo.agencies import AgencyInfo
-from monitor_center.demo.fleet import SimEndpoint
+from monitor_center.demo.fleet import SimEndpoint, SimSeries
 
 CENTER_NAME = "Trung tâm Giám sát Chính phủ điện tử quốc gia (demo)"
 CENTER_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -21,6 +24,8 @@ NATIONAL_PLATFORM = "ngsp"
 # database and exchanges dossiers with ministries and provinces over NGSP.
 _PLATFORM_DEPENDENCIES = {"dvcqg": ("ngsp", "csdldc")}
 SINK_CHANNEL = "demo-sink"
+NGSP_TRANSACTIONS = "ngsp-transactions"
+NATIONAL_LEVEL4 = "dvcqg-level4-share"
 
 
 def demo_rules() -> list[dict[str, object]]:
@@ -49,6 +54,42 @@ def demo_rules() -> list[dict[str, object]]:
     ]
 
 
+def series_rules(series_ids: Iterable[str]) -> list[dict[str, object]]:
+    """Rules on the fleet's series, for those of them that are present.
+
+    NGSP's busiest 10 minutes carry about 160 transactions, a night's about 3: with
+    ``min_volume: 50`` only working hours are judged, so nights and Sundays never page.
+    The national level-4 share sits below its 30 % target all year, as in 2020: the
+    ``kpi_min`` alert is firing from the start (per-province shares show in the
+    scorecard rather than as 40 alerts).
+    """
+    present = set(series_ids)
+    rules: list[dict[str, object]] = []
+    if NGSP_TRANSACTIONS in present:
+        rules.append(
+            {
+                "id": "ngsp-volume-drop",
+                "kind": "volume_drop",
+                "severity": "warning",
+                "series": NGSP_TRANSACTIONS,
+                "drop_percent": 50,
+                "window": "10m",
+                "baseline": "7d",
+                "min_volume": 50,
+            }
+        )
+    if NATIONAL_LEVEL4 in present:
+        rules.append(
+            {
+                "id": "level4-below-target",
+                "kind": "kpi_min",
+                "severity": "warning",
+                "series": NATIONAL_LEVEL4,
+            }
+        )
+    return rules
+
+
 def fleet_config_yaml(
     sim_endpoints: Sequence[SimEndpoint],
     agencies: Sequence[AgencyInfo],
@@ -60,20 +101,20 @@ def fleet_config_yaml(
     admin_token: str,
     sink_url: str | None = None,
     sink_secret: str | None = None,
+    series: Sequence[SimSeries] = (),
+    maintenance: Sequence[Mapping[str, object]] = (),
 ) -> str:
     """A complete config for probing ``sim_endpoints``, as YAML text.
 
     With ``sink_url``, every alert is routed to a webhook channel there, signed with
-    ``sink_secret`` when given. Vietnamese names keep their diacritics (the text is meant
-    to be written as UTF-8). Raises ``ValueError`` when an endpoint belongs to an agency
-    not in ``agencies``.
+    ``sink_secret`` when given. ``series`` (the fleet's transaction counters and KPIs)
+    come with their rules (``series_rules``); ``maintenance`` entries are copied as
+    given. Vietnamese names keep their diacritics (the text is meant to be written as
+    UTF-8). Raises ``ValueError`` when an endpoint or series belongs to an agency not in
+    ``agencies``.
     """
     known = {agency.id for agency in agencies}
-    for endpoint in sim_endpoints:
-        if endpoint.agency_id not in known:
-            raise ValueError(
-                f"endpoint {endpoint.id!r} names unknown agency {endpoint.agency_id!r}"
-            )
+    _check_owners(known, sim_endpoints, series)
     document: dict[str, object] = {
         "center": {"name": CENTER_NAME, "timezone": CENTER_TIMEZONE},
         "auth": {
@@ -85,11 +126,25 @@ def fleet_config_yaml(
         },
         "agencies": [_agency_entry(agency, known) for agency in agencies],
         "endpoints": [_endpoint_entry(ep, interval, timeout) for ep in sim_endpoints],
-        "rules": demo_rules(),
     }
+    if series:
+        document["series"] = [_series_entry(s) for s in series]
+    document["rules"] = [*demo_rules(), *series_rules(s.id for s in series)]
+    if maintenance:
+        document["maintenance"] = [dict(entry) for entry in maintenance]
     if sink_url is not None:
         document.update(_sink_routing(sink_url, sink_secret))
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=120)
+
+
+def _check_owners(
+    known: set[str], endpoints: Sequence[SimEndpoint], series: Sequence[SimSeries]
+) -> None:
+    owners = [("endpoint", e.id, e.agency_id) for e in endpoints]
+    owners += [("series", s.id, s.agency_id) for s in series]
+    for kind, item_id, agency_id in owners:
+        if agency_id not in known:
+            raise ValueError(f"{kind} {item_id!r} names unknown agency {agency_id!r}")
 
 
 def _sink_routing(url: str, secret: str | None) -> dict[str, object]:
@@ -146,3 +201,24 @@ def _endpoint_entry(endpoint: SimEndpoint, interval: str, timeout: str) -> dict[
         "timeout": timeout,
         "expect": expect,
     }
+
+
+def _series_entry(series: SimSeries) -> dict[str, object]:
+    source: dict[str, object] = {"type": series.source, "url": series.url}
+    if series.source == "json":
+        source["path"] = f"$.{series.key}"
+    else:
+        source["metric"] = series.key
+        source["labels"] = dict(series.labels)
+    entry: dict[str, object] = {
+        "id": series.id,
+        "agency": series.agency_id,
+        "kind": series.kind,
+        "unit": series.unit,
+        "interval": format_duration(timedelta(seconds=series.interval)),
+    }
+    if series.target is not None:
+        entry["target"] = series.target
+        entry["target_direction"] = series.direction
+    entry["source"] = source
+    return entry

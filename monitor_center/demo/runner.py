@@ -21,6 +21,8 @@ from monitor_center.db import redact_url
 from monitor_center.demo.agencies import AgencyInfo, load_agencies
 from monitor_center.demo.fleet import FleetSimulator
 from monitor_center.demo.fleet_config import fleet_config_yaml
+from monitor_center.demo.history import maintenance_entries
+from monitor_center.demo.prefill import prefill
 from monitor_center.demo.sink import WebhookSink
 from monitor_center.service import Service
 from monitor_center.settings import Settings
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_CLUSTER = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEMO_DB = "monitor_center_demo"
+FLEET_SEED = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +90,17 @@ async def run_demo(
     interval: str = "10s",
     data_dir: Path = Path(".demo"),
     console: Console | None = None,
+    backfill_days: float = 0,
 ) -> None:
-    """Start the fleet, the alert sink and the center, print how to use them, run."""
+    """Start the fleet, the alert sink and the center, print how to use them, run.
+
+    With ``backfill_days``, that much history is written first (see ``prefill``).
+    """
     out = console or Console(soft_wrap=True)
     url = await asyncio.to_thread(choose_database, settings, data_dir)
     tokens = DemoTokens.fresh()
     agencies = load_agencies()
-    fleet = FleetSimulator(agencies, seed=1)
+    fleet = FleetSimulator(agencies, seed=FLEET_SEED)
     async with contextlib.AsyncExitStack() as stack:
         await fleet.start(host=host, port=fleet_port)
         stack.push_async_callback(fleet.stop)
@@ -105,6 +112,10 @@ async def run_demo(
         config_path = data_dir / "demo-config.yaml"
         await asyncio.to_thread(_write_text, config_path, text)
         config = parse_config_text(text, filename=str(config_path), env={})
+        if backfill_days > 0:
+            await prefill(
+                out, url, settings, config, fleet, agencies, days=backfill_days, seed=FLEET_SEED
+            )
         service = Service(settings.model_copy(update={"database_url": SecretStr(url)}), config)
         await service.start()
         stack.push_async_callback(service.stop)
@@ -132,6 +143,8 @@ def _config_text(
         admin_token=tokens.admin,
         sink_url=sink_url,
         sink_secret=sink_secret,
+        series=fleet.series(),
+        maintenance=maintenance_entries(agency.id for agency in agencies),
     )
 
 
@@ -176,6 +189,20 @@ class _Addresses:
     config: Path
 
 
+def _print_telemetry_hint(out: Console, fleet: str) -> None:
+    """Where the transaction and KPI figures are, and how to make volume drop."""
+    out.print(
+        f"Telemetry: {fleet}/metrics, {fleet}/telemetry/ngsp.json; slow NGSP's transactions"
+        " down (the volume_drop rule judges Vietnamese office hours only):",
+        markup=False,
+    )
+    out.print(
+        f"  curl -s -X POST {fleet}/_control/faults -H 'Content-Type: application/json'"
+        ' -d \'{"series": "ngsp-transactions", "mode": "volume_drop"}\'',
+        markup=False,
+    )
+
+
 def _print_banner(out: Console, where: _Addresses, tokens: DemoTokens, endpoints: int) -> None:
     api, fleet = where.api, where.fleet
     out.rule("[bold]Monitor Center demo")
@@ -210,5 +237,6 @@ def _print_banner(out: Console, where: _Addresses, tokens: DemoTokens, endpoints
         " mode slow (2 s more) trips the latency rule within a minute.",
         markup=False,
     )
+    _print_telemetry_hint(out, fleet)
     out.print("Ctrl-C stops the demo.", markup=False)
     out.rule()

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from datetime import timedelta
+from typing import Any, TypedDict
 
 import pytest
 import yaml
 
+from monitor_center.config import JsonSource, PrometheusSource, parse_config_text
+from monitor_center.config.rules import KpiMinRule, VolumeDropRule
 from monitor_center.demo.agencies import AgencyInfo, load_agencies, parse_agencies_csv
 from monitor_center.demo.fleet import FleetSimulator, SimEndpoint
 from monitor_center.demo.fleet_config import fleet_config_yaml
+from monitor_center.demo.history import maintenance_entries
 
-TOKENS = {"viewer_token": "v-token", "operator_token": "o-token", "admin_token": "a-token"}
+
+class Tokens(TypedDict):
+    viewer_token: str
+    operator_token: str
+    admin_token: str
 
 
-def generate(agencies: list[AgencyInfo], **options: str) -> str:
+TOKENS: Tokens = {"viewer_token": "v-token", "operator_token": "o-token", "admin_token": "a-token"}
+
+
+def generate(agencies: list[AgencyInfo], interval: str = "10s", timeout: str = "5s") -> str:
     endpoints = FleetSimulator(agencies).endpoints("http://fleet.test:8080")
-    return fleet_config_yaml(endpoints, agencies, **TOKENS, **options)
+    return fleet_config_yaml(endpoints, agencies, **TOKENS, interval=interval, timeout=timeout)
 
 
 def agency_entries(text: str) -> dict[str, dict[str, Any]]:
@@ -150,3 +161,80 @@ def test_endpoint_of_an_unlisted_agency_is_rejected() -> None:
     stray = SimEndpoint(id="x-portal", agency_id="x", url="http://fleet.test/a/x/", kind="portal")
     with pytest.raises(ValueError, match="unknown agency 'x'"):
         fleet_config_yaml([stray], load_agencies(), **TOKENS)
+
+
+# The loader wants tokens of at least 16 characters.
+LOADABLE_TOKENS: Tokens = {
+    "viewer_token": "v-token-0123456789ab",
+    "operator_token": "o-token-0123456789ab",
+    "admin_token": "a-token-0123456789ab",
+}
+
+
+def generate_with_series(agencies: list[AgencyInfo]) -> str:
+    fleet = FleetSimulator(agencies)
+    return fleet_config_yaml(
+        fleet.endpoints("http://fleet.test:8080"),
+        agencies,
+        **LOADABLE_TOKENS,
+        series=fleet.series("http://fleet.test:8080"),
+        maintenance=maintenance_entries(a.id for a in agencies),
+    )
+
+
+def test_config_with_the_fleets_series_passes_the_real_loader() -> None:
+    agencies = load_agencies()
+    config = parse_config_text(generate_with_series(agencies), filename="demo.yaml", env={})
+    series = {s.id: s for s in config.series}
+    assert len(series) == len(FleetSimulator(agencies).series("http://fleet.test"))
+    ngsp = series["ngsp-transactions"]
+    assert (ngsp.kind, ngsp.unit, ngsp.interval, ngsp.target) == (
+        "counter",
+        "transactions",
+        timedelta(minutes=1),
+        7600,
+    )
+    assert isinstance(ngsp.source, JsonSource)
+    assert ngsp.source.path == "$.transactions_total"
+    lgsp = series["nghe-an-lgsp-transactions"].source
+    assert isinstance(lgsp, PrometheusSource)
+    assert (lgsp.metric, lgsp.labels) == ("egov_lgsp_transactions_total", {"agency": "nghe-an"})
+    level4 = [s for s in config.series if s.id.endswith("-level4-share")]
+    assert len(level4) == 1 + 17 + 34  # national, every ministry, every province
+    assert {(s.unit, s.target, s.target_direction) for s in level4} == {("%", 30.0, "min")}
+    assert series["dvcqg-level4-share"].interval == timedelta(minutes=5)
+
+
+def test_series_bring_a_volume_drop_rule_on_ngsp_and_a_kpi_rule_on_level4() -> None:
+    config = parse_config_text(generate_with_series(load_agencies()), filename="d.yaml", env={})
+    rules = {rule.id: rule for rule in config.rules}
+    drop = rules["ngsp-volume-drop"]
+    assert isinstance(drop, VolumeDropRule)
+    assert drop.match.id == ["ngsp-transactions"]
+    assert (drop.drop_percent, drop.min_volume, drop.window) == (50, 50, timedelta(minutes=10))
+    kpi = rules["level4-below-target"]
+    assert isinstance(kpi, KpiMinRule)
+    assert (kpi.match.id, kpi.target) == (["dvcqg-level4-share"], None)  # the series' 30 %
+    [window] = config.maintenance
+    assert (window.agency, window.recurring) == ("dvcqg", "weekly")
+    assert (window.end - window.start, window.start.weekday()) == (timedelta(hours=1), 6)
+
+
+def test_series_rules_only_name_series_the_fleet_has() -> None:
+    agencies = [a for a in load_agencies() if a.id in ("ha-noi", "byt")]
+    text = generate_with_series(agencies)
+    config = parse_config_text(text, filename="small.yaml", env={})
+    assert {s.id for s in config.series} == {
+        "ha-noi-lgsp-transactions",
+        "ha-noi-level4-share",
+        "ha-noi-on-time",
+        "byt-level4-share",
+    }
+    assert {r.kind for r in config.rules} == {"endpoint_down", "latency", "availability"}
+    assert config.maintenance == []
+
+
+def test_series_of_an_unlisted_agency_is_rejected() -> None:
+    fleet = FleetSimulator([a for a in load_agencies() if a.id == "ngsp"])
+    with pytest.raises(ValueError, match="series 'ngsp-transactions' names unknown agency"):
+        fleet_config_yaml([], [], **TOKENS, series=fleet.series("http://fleet.test"))
