@@ -122,6 +122,8 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], d
             "1s",
             "--data-dir",
             str(tmp_path),
+            "--backfill-days",  # history has its own test (test_demo_backfill.py)
+            "0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
