@@ -4,15 +4,26 @@ notifications)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from alerts.model import Alert, Event
 from alerts.policy import MATCHER_KEYS
 from monitor_center.db.repositories.silences import MaintenanceRow, SilenceRow
 
 AlertStateName = Literal["pending", "firing", "resolved"]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refused here, not failed on (or retried) in storage.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (\\u0000) characters")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""Client text that is stored: anything but NUL."""
 
 
 class AlertFlags(BaseModel):
@@ -77,20 +88,20 @@ class AlertOut(BaseModel):
 
 
 class AckIn(BaseModel):
-    comment: str = Field(default="", max_length=2000)
+    comment: Text = Field(default="", max_length=2000)
 
 
 class SilenceIn(BaseModel):
     """Silence alerts whose labels match every matcher (values are globs)."""
 
-    matchers: dict[str, str] = Field(
+    matchers: dict[str, Text] = Field(
         description=f"label -> glob; labels: {', '.join(MATCHER_KEYS)}",
         examples=[{"agency": "nghe-an", "rule": "endpoint-down"}],
     )
     starts_at: datetime | None = Field(default=None, description="default: now")
     ends_at: datetime | None = None
     duration: timedelta | None = Field(default=None, description="instead of ends_at")
-    comment: str = Field(default="", max_length=2000)
+    comment: Text = Field(default="", max_length=2000)
 
     @field_validator("matchers")
     @classmethod
@@ -149,8 +160,8 @@ class MaintenanceIn(BaseModel):
     starts_at: datetime
     ends_at: datetime
     recurring: Literal["daily", "weekly"] | None = None
-    name: str | None = Field(default=None, max_length=200)
-    comment: str = Field(default="", max_length=2000)
+    name: Text | None = Field(default=None, max_length=200)
+    comment: Text = Field(default="", max_length=2000)
 
     @model_validator(mode="after")
     def _window(self) -> MaintenanceIn:

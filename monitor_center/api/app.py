@@ -10,6 +10,8 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor_center.alerting.runner import Alerting
 from monitor_center.api.alert_routes import add_alert_routes
@@ -58,6 +60,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         docs_url="/docs",
     )
     app.state.ctx = ctx
+    app.add_middleware(RequestHygiene)
     _add_infra_routes(app, ctx)
     _add_endpoint_routes(app, ctx)
     _add_admin_routes(app, ctx)
@@ -66,6 +69,49 @@ def create_app(ctx: AppContext) -> FastAPI:
     add_series_routes(app)
     add_wall_routes(app)
     return app
+
+
+_HTML_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "frame-ancestors 'none'; object-src 'none'; base-uri 'none'",
+}
+
+
+class RequestHygiene:
+    """Two guards around every HTTP request (websockets pass untouched).
+
+    - A query string carrying NUL (``%00``) is refused with 422: PostgreSQL text cannot
+      hold it, and the filters end up in SQL (a 500 otherwise).
+    - An HTML response without a Content-Security-Policy of its own (FastAPI's ``/docs``
+      and ``/redoc``, which load their scripts from a CDN and inline) gets the headers
+      that cannot break it: nosniff, no framing, no referrer, no plugins, no ``<base>``.
+      The wall sends its full policy itself (``monitor_center/wall/headers.py``).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if b"%00" in scope.get("query_string", b""):
+            refused = JSONResponse({"detail": "the query must not contain NUL (%00)"}, 422)
+            await refused(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                if html and "content-security-policy" not in headers:
+                    for name, value in _HTML_HEADERS.items():
+                        headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _add_admin_routes(app: FastAPI, ctx: AppContext) -> None:

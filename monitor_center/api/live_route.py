@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -47,8 +48,29 @@ CLOSE_TIMEOUT_SECONDS = 5.0
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+class _HideQueryTokens(logging.Filter):
+    """uvicorn, and websockets under it, log each handshake's path with its query string
+    on ``uvicorn.error`` (``"WebSocket /ws/live?token=..." [accepted]``): the token is
+    replaced with ``***`` before any handler sees the record."""
+
+    _TOKEN = re.compile(r"([?&]token=)[^&\s\"']*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = self._TOKEN.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+_HIDE_QUERY_TOKENS = _HideQueryTokens()
+
+
 def add_live_route(app: FastAPI, ctx: AppContext) -> None:
     """Register ``/ws/live`` on ``app``, reading the hub and config from ``ctx``."""
+    logging.getLogger("uvicorn.error").addFilter(_HIDE_QUERY_TOKENS)  # added once
 
     @app.websocket(LIVE_PATH)
     async def live_feed(websocket: WebSocket) -> None:

@@ -92,12 +92,13 @@ def _got(value: Any, path: KeyPath) -> str:
     return f", got {text[:60]}..." if len(text) > 63 else f", got {text}"
 
 
+_KINDS = {list: "a list", dict: "a mapping", str: "text", bool: "true or false", type(None): "null"}
+
+
 def _shape(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"the text {value[:40]!r}"
-    return f"{type(value).__name__} {value!r}"
+    # The kind, never the value: what sits where a mapping or list belongs may be a secret
+    # written in the wrong place (a bare token under auth.tokens); the line points at it.
+    return _KINDS.get(type(value), "a number" if isinstance(value, int | float) else "a value")
 
 
 def _unknown_key(path: KeyPath, data: Any, root: type[BaseModel]) -> str:
