@@ -15,8 +15,9 @@ import logging
 import random
 from collections.abc import Callable, Sequence
 
+import psycopg
 from prometheus_client import CollectorRegistry
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from alerts.engine import AlertEngine, EngineOptions
 from alerts.model import Alert, Change, Observation
@@ -192,10 +193,16 @@ class Alerting:
             try:
                 await self.alerts.save(change)
                 break
-            except Exception:
-                log.exception("storing alert %s/%s failed; retrying", *change.alert.key)
+            except (psycopg.OperationalError, PoolTimeout):
+                # The database is away: keep the change and its order, try again.
+                log.warning("storing alert %s/%s failed; retrying", *change.alert.key)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+            except psycopg.Error:
+                # The database refused this change itself (bad data, a constraint): retrying
+                # would block every later change behind it, so it is logged and skipped.
+                log.exception("alert %s/%s could not be stored; skipped", *change.alert.key)
+                return
         for event in change.events:
             self.metrics.transitions.labels(event=event.event).inc()
         if change.outgoing:
