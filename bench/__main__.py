@@ -10,11 +10,11 @@ import argparse
 from collections.abc import Coroutine
 from typing import Any
 
-from bench import detection, fanout, ingest, probes
+from bench import detection, fanout, ingest, probes, sla
 from bench.table import Row, render
 from monitor_center.runtime import run
 
-BENCHMARKS = ("probes", "detection", "ingest", "fanout")
+BENCHMARKS = ("probes", "detection", "ingest", "fanout", "sla")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     fanning.add_argument("--clients", type=int, default=1000, help="websocket clients")
     fanning.add_argument("--rate", type=float, default=200.0, help="events published per second")
     fanning.add_argument("--window", type=float, default=20.0, help="seconds of publishing")
+    reporting = parser.add_argument_group("sla")
+    reporting.add_argument("--sla-endpoints", type=int, default=1000, help="with a year of rollups")
     return parser
 
 
@@ -45,6 +47,8 @@ def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[
         return probes.run(endpoints=args.endpoints, seconds=args.seconds, workers=args.workers)
     if name == "ingest":
         return ingest.run(samples=args.samples, series=args.series)
+    if name == "sla":
+        return sla.run(endpoints=args.sla_endpoints)
     if name == "fanout":
         return fanout.run(clients=args.clients, rate=args.rate, seconds=args.window)
     return detection.run(

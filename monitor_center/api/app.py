@@ -19,6 +19,7 @@ from monitor_center.api.auth import Principal, TokenAuth, bearer_token, require
 from monitor_center.api.live_route import add_live_route
 from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, ReloadOut, StateName
 from monitor_center.api.series_routes import add_series_routes
+from monitor_center.api.sla_routes import add_sla_routes
 from monitor_center.config import Config, ConfigError
 from monitor_center.live import Hub
 from monitor_center.metrics import Metrics
@@ -67,6 +68,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     add_live_route(app, ctx)
     add_alert_routes(app)
     add_series_routes(app)
+    add_sla_routes(app)
     add_wall_routes(app)
     return app
 

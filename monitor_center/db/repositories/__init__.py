@@ -4,6 +4,7 @@ from monitor_center.db.repositories.catalog import AgencyRow, CatalogRepository,
 from monitor_center.db.repositories.probe_results import ProbeResultRepository
 from monitor_center.db.repositories.rule_inputs import RuleInputs as RuleInputs
 from monitor_center.db.repositories.series import SeriesRepository
+from monitor_center.db.repositories.sla import SlaRepository
 
 __all__ = [
     "AgencyRow",
@@ -11,4 +12,5 @@ __all__ = [
     "EndpointRow",
     "ProbeResultRepository",
     "SeriesRepository",
+    "SlaRepository",
 ]
