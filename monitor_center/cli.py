@@ -18,6 +18,7 @@ from rich.console import Console
 
 from monitor_center.config import Config, ConfigError, load_config
 from monitor_center.db import DatabaseUnavailable
+from monitor_center.rollups.cli import rollup_app
 from monitor_center.runtime import run
 from monitor_center.settings import Settings
 
@@ -31,6 +32,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(rollup_app, name="rollup")
 err = Console(stderr=True)
 
 EXIT_CONFIG = 2

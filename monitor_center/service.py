@@ -41,6 +41,7 @@ from monitor_center.db.repositories import (
 from monitor_center.live import Hub, SharedFeed, agency_entry, endpoint_entry, endpoint_message
 from monitor_center.metrics import Metrics
 from monitor_center.probe_workers import ProbeWorkerPool
+from monitor_center.rollups import RollupLoop, RollupScope
 from monitor_center.scheduling import Prober, ProbeScheduler, Target
 from monitor_center.series import SeriesMetrics, SeriesRuntime
 from monitor_center.settings import Settings
@@ -113,6 +114,7 @@ class Service:
         self._pool: AsyncConnectionPool | None = None
         self._writer: ResultWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._rollups: RollupLoop | None = None
         self._server: uvicorn.Server | None = None
         self._config_loader = config_loader
         self._reload_lock = asyncio.Lock()
@@ -195,6 +197,7 @@ class Service:
         self.scheduler.set_targets(self._targets())
         self.scheduler.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="state-sweeper")
+        self._start_rollups()
         log.info("probing %d endpoints", len(self.config.endpoints))
 
     async def stop(self) -> None:
@@ -212,6 +215,8 @@ class Service:
             await self._prober.close()
         if self._writer:
             await self._writer.close()
+        if self._rollups:
+            await self._rollups.stop()
         if self._pool:
             await self._pool.close()
 
@@ -344,6 +349,20 @@ class Service:
         self.alerting.add_listener(self._publish_alert)
         await self.alerting.start()
         self.ctx.alerting = self.alerting
+
+    def _start_rollups(self) -> None:
+        """Hourly and daily rollups every ``rollup_interval``, raw retention once a day."""
+        assert self._pool is not None
+        s = self.settings
+        self._rollups = RollupLoop(
+            self._pool,
+            lambda: RollupScope.of(self.config),
+            self.clock,
+            interval=s.rollup_interval,
+            retention_days=s.raw_retention_days,
+            day_refresh=s.rollup_day_refresh,
+        )
+        self._rollups.start()
 
     def _publish_alert(self, change: Change) -> None:
         self.feed.publish(alert_feed_message(change.alert))

@@ -44,6 +44,22 @@ class Settings(BaseSettings):
         gt=0,
         description="seconds between rounds of the periodic alert rules, repeats and escalations",
     )
+    rollup_interval: float = Field(
+        default=60.0,
+        gt=0,
+        description="seconds between rollup passes (changed hourly and daily buckets re-rolled)",
+    )
+    rollup_day_refresh: float = Field(
+        default=900.0,
+        ge=0,
+        description="seconds between re-rolls of the current day (a whole day of raw rows)",
+    )
+    raw_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="drop raw probe results and series samples after this many days"
+        " (once rolled up; rollups are kept)",
+    )
     live_feed_shared: bool = Field(
         default=True,
         description="share the live feed with every serve process on the same database"

@@ -2,6 +2,7 @@
 
 from monitor_center.db.repositories.catalog import AgencyRow, CatalogRepository, EndpointRow
 from monitor_center.db.repositories.probe_results import ProbeResultRepository
+from monitor_center.db.repositories.rollups import RollupRepository
 from monitor_center.db.repositories.rule_inputs import RuleInputs as RuleInputs
 from monitor_center.db.repositories.series import SeriesRepository
 from monitor_center.db.repositories.sla import SlaRepository
@@ -11,6 +12,7 @@ __all__ = [
     "CatalogRepository",
     "EndpointRow",
     "ProbeResultRepository",
+    "RollupRepository",
     "SeriesRepository",
     "SlaRepository",
 ]
