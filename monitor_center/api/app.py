@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,6 +47,8 @@ class AppContext:
     """The live feed behind /ws/live; without one the websocket refuses every client."""
     alerting: Alerting | None = None
     """Set once the service has started alerting; the alert routes answer 503 before."""
+    pool: AsyncConnectionPool | None = None
+    """The database pool, once the service has connected (SLA and reports read it)."""
 
 
 Viewer = Annotated[Principal, Depends(require("viewer"))]

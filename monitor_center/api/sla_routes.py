@@ -43,14 +43,10 @@ EndQ = Annotated[datetime | None, Query(description="exclusive (default: the mon
 
 
 def _pool(ctx: AppContext) -> AsyncConnectionPool:
-    """The service's pool: ``ctx.pool`` once the context carries one, else the one the
-    running alerting reads through (it exists whenever the database does)."""
-    pool = getattr(ctx, "pool", None)
-    if isinstance(pool, AsyncConnectionPool):
-        return pool
-    if ctx.alerting is not None:
-        return ctx.alerting.alerts._pool
-    raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the database is not connected")
+    """The service's pool (set once the service has connected)."""
+    if ctx.pool is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the database is not connected")
+    return ctx.pool
 
 
 def sla_repository(request: Request) -> SlaRepository:
