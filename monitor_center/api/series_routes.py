@@ -248,7 +248,7 @@ async def _describe(runtime: SeriesRuntime, chosen: list[Series]) -> list[Series
                 kind=s.kind,
                 unit=s.unit,
                 interval_seconds=s.interval.total_seconds(),
-                source=s.source.type,
+                source=s.source.type if s.source else "push",
                 target=s.target,
                 target_direction=s.target_direction,
                 latest=None if last is None else LatestOut(time=last.time, value=last.value),

@@ -53,7 +53,9 @@ class SeriesOut(BaseModel):
     kind: Literal["counter", "gauge"]
     unit: str
     interval_seconds: float
-    source: Literal["json", "prometheus"]
+    source: Literal["json", "prometheus", "push"] = Field(
+        description="how samples arrive: polled from a json or prometheus source, or pushed"
+    )
     target: float | None
     target_direction: Literal["min", "max"]
     latest: LatestOut | None = Field(description="the newest stored sample")

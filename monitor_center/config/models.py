@@ -196,4 +196,6 @@ class Series(ConfigModel):
     target: float | None = None
     target_direction: Literal["min", "max"] = "min"
     """`min`: the value should stay at or above `target`; `max`: at or below."""
-    source: SeriesSource
+    source: SeriesSource | None = None
+    """Where the center polls the value; absent for a series its agency pushes itself
+    (`POST /api/v1/series/{id}/samples`)."""

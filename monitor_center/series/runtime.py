@@ -35,6 +35,8 @@ MAX_TIMEOUT = timedelta(seconds=10)
 def series_spec(series: Series, max_body_bytes: int) -> SeriesSpec:
     """The collector's view of a configured series; the deadline is min(interval, 10 s)."""
     source = series.source
+    if source is None:
+        raise ValueError(f"series '{series.id}' has no source to poll (it is pushed)")
     query: JsonQuery | PrometheusQuery
     if isinstance(source, JsonSource):
         query = JsonQuery(source.url, source.path)
@@ -148,6 +150,9 @@ class SeriesRuntime:
 
     def _targets(self, config: Config) -> list[SeriesTarget]:
         cap = self.settings.series_max_body_bytes
+        # Push-only series (no source) are written by their agency, never polled.
         return [
-            SeriesTarget(series_spec(s, cap), s.interval.total_seconds()) for s in config.series
+            SeriesTarget(series_spec(s, cap), s.interval.total_seconds())
+            for s in config.series
+            if s.source is not None
         ]

@@ -46,8 +46,7 @@ series:
               labels: {{node: a}}}}}}
   - {{id: ha-noi-level4, agency: ha-noi, kind: gauge, unit: "%", interval: 1s, target: 30,
      source: {{type: json, url: "{src}/kpi", path: "$.level4"}}}}
-  - {{id: {PUSHED}, agency: ngsp, kind: counter, unit: transactions, interval: 1h,
-     source: {{type: json, url: "{src}/pushed", path: "$.total"}}}}
+  - {{id: {PUSHED}, agency: ngsp, kind: counter, unit: transactions, interval: 1h}}
 """
 
 
@@ -152,7 +151,9 @@ async def test_a_push_stores_its_samples_and_says_how_many_were_new(center: Cent
     status, body = await center.push([(now - timedelta(minutes=m), 100.0 - m) for m in range(3)])
     assert status == 200, body
     assert body == {"series": PUSHED, "received": 3, "inserted": 3, "duplicates": 0}
-    assert (await center.series())[PUSHED]["latest"]["value"] == 100.0
+    pushed = (await center.series())[PUSHED]
+    assert pushed["latest"]["value"] == 100.0
+    assert (pushed["source"], pushed["last_error"]) == ("push", None)  # never polled
 
 
 async def test_duplicate_and_out_of_order_pushes_are_idempotent(center: Center) -> None:
