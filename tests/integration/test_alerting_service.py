@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
@@ -19,7 +18,7 @@ from monitor_center.config import parse_config_text
 from monitor_center.service import Service
 from monitor_center.settings import Settings
 from tests.receivers import Receiver
-from tests.running import free_port, serving
+from tests.running import Backend, loopback_backend, serving
 from tests.waiting import wait_until
 
 VIEWER = "viewer-token-0123456789"
@@ -29,33 +28,10 @@ INTERVAL = 1.0
 FAILURES = 2
 
 
-@dataclass
-class Backend:
-    """Monitored endpoints on loopback: 200, or 503 while their path is in ``failing``."""
-
-    url: str = ""
-    failing: set[str] = field(default_factory=set)
-
-
 @pytest.fixture
 async def backend() -> AsyncIterator[Backend]:
-    state = Backend()
-
-    async def handle(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        return web.Response(status=503 if name in state.failing else 200, text=name)
-
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    async with loopback_backend() as state:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 def config_text(backend: Backend, hook: str) -> str:

@@ -9,11 +9,10 @@ import socket
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -23,7 +22,7 @@ from monitor_center.api.live_route import origin_allowed
 from monitor_center.config import parse_config_text
 from monitor_center.service import Service
 from monitor_center.settings import Settings
-from tests.running import serving
+from tests.running import Backend, loopback_backend, serving
 from tests.waiting import wait_until
 
 VIEWER = "wall-viewer-token-0123456789"
@@ -31,14 +30,6 @@ HANOI = "ha-noi-viewer-token-0123456789"
 WALL_ORIGIN = "https://wall.example.gov.vn"
 ENDPOINTS = {"ngsp-api", "ha-noi-portal"}
 Message = dict[str, Any]
-
-
-@dataclass
-class Backend:
-    """The monitored endpoints: 200 unless their name is in ``failing``."""
-
-    url: str
-    failing: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -75,24 +66,8 @@ endpoints:
 
 @pytest.fixture
 async def backend() -> AsyncIterator[Backend]:
-    state = Backend(url="")
-
-    async def handle(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        return web.Response(status=503 if name in state.failing else 200, text="ok")
-
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    async with loopback_backend() as state:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture

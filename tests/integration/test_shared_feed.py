@@ -8,12 +8,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 import pytest
-from aiohttp import web
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool
 from pydantic import SecretStr
@@ -25,7 +24,7 @@ from monitor_center.live import Hub, SharedFeed, Subscription
 from monitor_center.live.bridge import NOTIFY_MAX_BYTES, notify_payload, parse_payload
 from monitor_center.service import Service
 from monitor_center.settings import Settings
-from tests.running import free_port, serving
+from tests.running import Backend, free_port, loopback_backend, serving
 from tests.waiting import wait_until
 
 VIEWER = "shared-wall-token-0123456789"
@@ -83,31 +82,10 @@ def test_a_notification_carries_the_message_only_when_it_fits() -> None:
 # Two running centers on one database ------------------------------------------------
 
 
-@dataclass
-class Backend:
-    url: str = ""
-    failing: set[str] = field(default_factory=set)
-
-
 @pytest.fixture
 async def backend() -> AsyncIterator[Backend]:
-    state = Backend()
-
-    async def handle(request: web.Request) -> web.Response:
-        failing = request.match_info["name"] in state.failing
-        return web.Response(status=503 if failing else 200, text="ok")
-
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    async with loopback_backend() as state:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 def _config_text(backend: Backend, probes: bool) -> str:

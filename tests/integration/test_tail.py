@@ -9,10 +9,9 @@ import io
 import os
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
-from aiohttp import web
 from pydantic import SecretStr
 from rich.console import Console
 from typer.testing import CliRunner
@@ -22,37 +21,16 @@ from monitor_center.config import parse_config_text
 from monitor_center.service import Service
 from monitor_center.settings import Settings
 from monitor_center.tail import TailOptions, live_url, snapshot_summary, tail
-from tests.running import free_port
+from tests.running import Backend, free_port, loopback_backend
 from tests.waiting import wait_until
 
 VIEWER = "tail-viewer-token-0123456789"
 
 
-@dataclass
-class Backend:
-    url: str = ""
-    failing: set[str] = field(default_factory=set)
-
-
 @pytest.fixture
 async def backend() -> AsyncIterator[Backend]:
-    state = Backend()
-
-    async def handle(request: web.Request) -> web.Response:
-        failing = request.match_info["name"] in state.failing
-        return web.Response(status=503 if failing else 200, text="ok")
-
-    app = web.Application()
-    app.router.add_get("/{name}", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    state.url = f"http://127.0.0.1:{port}"
-    try:
+    async with loopback_backend() as state:
         yield state
-    finally:
-        await runner.cleanup()
 
 
 @dataclass
