@@ -103,7 +103,6 @@ class AlertEngine:
                 self._active_since.pop(alert.key, None)
             alert.value = obs.value if obs.value is not None else alert.value
             return []
-        change.transition = True
         extra, self._extra = self._extra, []
         return [change, *extra, *self._refresh_flags(obs.time, skip=change.alert)]
 

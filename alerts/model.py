@@ -9,6 +9,8 @@ from typing import Any, Literal
 from alerts.notice import Notice
 
 AlertState = Literal["pending", "firing", "resolved"]
+STATE_EVENTS = frozenset({"pending", "firing", "resolved", "cleared"})
+"""Events that record a change of state (the others record flags, repeats, acks...)."""
 Condition = Literal["ok", "pending", "active"]
 
 
@@ -99,8 +101,11 @@ class Change:
     alert: Alert
     events: list[Event] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)
-    transition: bool = False
-    """True when the state changed (the live feed publishes those and flag changes)."""
+
+    @property
+    def transition(self) -> bool:
+        """True when the alert's state moved (as opposed to a flag, a repeat, an ack)."""
+        return any(e.event in STATE_EVENTS for e in self.events)
 
 
 @dataclass(frozen=True, slots=True)
