@@ -31,7 +31,7 @@ import contextlib
 import logging
 import math
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -99,6 +99,32 @@ def misfire_grace(interval: float) -> int:
     return max(1, math.ceil(interval / 2))
 
 
+def add_grid_job(
+    scheduler: AsyncIOScheduler,
+    run: Callable[..., Awaitable[object]],
+    key: str,
+    interval: float,
+    now: datetime,
+    *args: object,
+) -> None:
+    """(Re)place job ``key``: ``run(*args)`` every ``interval`` s on the key's stable grid,
+    at most one in flight, missed runs coalesced and late ones dropped (see the module
+    docstring). Probes and series polling share this policy."""
+    scheduler.add_job(
+        run,
+        IntervalTrigger(
+            seconds=interval, start_date=first_run_at(now, key, interval), timezone=UTC
+        ),
+        args=list(args),
+        id=key,
+        name=key,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=misfire_grace(interval),
+    )
+
+
 def next_slot(started: float, step: float, after_slot: int, now: float) -> int:
     """The first re-probe slot ``k > after_slot`` with ``started + k * step >= now``.
 
@@ -154,21 +180,7 @@ class ProbeScheduler:
             if self._targets.get(endpoint_id) == target:
                 continue
             self._stop_retrying(endpoint_id)
-            self._scheduler.add_job(
-                self._run,
-                IntervalTrigger(
-                    seconds=target.interval,
-                    start_date=first_run_at(now, endpoint_id, target.interval),
-                    timezone=UTC,
-                ),
-                args=[target.spec],
-                id=endpoint_id,
-                name=endpoint_id,
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=misfire_grace(target.interval),
-            )
+            add_grid_job(self._scheduler, self._run, endpoint_id, target.interval, now, target.spec)
             self._targets[endpoint_id] = target
 
     def start(self) -> None:

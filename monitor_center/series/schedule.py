@@ -25,11 +25,10 @@ from apscheduler.events import (
     JobExecutionEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from collectors.series import SeriesReading, SeriesSpec
 from core.clock import Clock
-from monitor_center.scheduling import first_run_at, misfire_grace
+from monitor_center.scheduling import add_grid_job
 from monitor_center.series.metrics import SeriesMetrics
 
 log = logging.getLogger(__name__)
@@ -80,21 +79,7 @@ class SeriesSchedule:
         for series_id, target in wanted.items():
             if self._targets.get(series_id) == target:
                 continue
-            self._scheduler.add_job(
-                self._run,
-                IntervalTrigger(
-                    seconds=target.interval,
-                    start_date=first_run_at(now, series_id, target.interval),
-                    timezone=UTC,
-                ),
-                args=[target.spec],
-                id=series_id,
-                name=f"series {series_id}",
-                replace_existing=True,
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=misfire_grace(target.interval),
-            )
+            add_grid_job(self._scheduler, self._run, series_id, target.interval, now, target.spec)
             self._targets[series_id] = target
 
     def start(self) -> None:
