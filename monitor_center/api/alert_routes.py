@@ -62,13 +62,9 @@ def add_alert_routes(app: FastAPI) -> None:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[NotificationOut]:
         """The outbox: every notification with each delivery attempt."""
-        rows = await alerting.outbox.find(NotificationFilter(alert_id, state, channel, limit))
-        if principal.agency is not None:
-            ids = {
-                a.id
-                for a in await alerting.alerts.find(AlertFilter(limit=10_000), [principal.agency])
-            }
-            rows = [r for r in rows if r["alert_id"] in ids]
+        rows = await alerting.outbox.find(
+            NotificationFilter(alert_id, state, channel, principal.agency, limit)
+        )
         return [NotificationOut.model_validate(r) for r in rows]
 
 

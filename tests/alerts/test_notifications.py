@@ -236,3 +236,12 @@ routes:
 
 def _all() -> NotificationFilter:
     return NotificationFilter(limit=1000)
+
+
+async def test_notifications_can_be_limited_to_one_agencys_alerts(
+    rig: Rig, receiver: Receiver
+) -> None:
+    await fire(rig)  # ngsp-portal, agency ngsp
+    ngsp = await rig.alerting.outbox.find(NotificationFilter(agency="ngsp"))
+    mof = await rig.alerting.outbox.find(NotificationFilter(agency="mof"))
+    assert [r["channel_id"] for r in ngsp] == ["ops-hook"] and mof == []

@@ -66,6 +66,8 @@ class NotificationFilter:
     alert_id: int | None = None
     state: str | None = None
     channel: str | None = None
+    agency: str | None = None
+    """Only notifications about this agency's alerts (agency-scoped tokens)."""
     limit: int = 200
 
 
@@ -153,6 +155,9 @@ class NotificationRepository:
             if value is not None:
                 where.append(f"n.{column} = %s")
                 args.append(value)
+        if f.agency is not None:
+            where.append("n.alert_id IN (SELECT id FROM alerts WHERE agency_id = %s)")
+            args.append(f.agency)
         args.append(f.limit)
         async with self._pool.connection() as conn:
             cur = conn.cursor(row_factory=dict_row)
