@@ -130,10 +130,10 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], d
         text=True,
         env={**os.environ, "MONITOR_DATABASE_URL": db_url, "COLUMNS": "200"},
     )
-    info = _read_banner(proc)
-    info["api"] = f"http://127.0.0.1:{port}"
-    info["fleet"] = f"http://127.0.0.1:{fleet_port}"
-    try:
+    try:  # the demo is stopped and its pipe closed even when the banner never comes
+        info = _read_banner(proc)
+        info["api"] = f"http://127.0.0.1:{port}"
+        info["fleet"] = f"http://127.0.0.1:{fleet_port}"
         yield proc, info
     finally:
         proc.send_signal(signal.SIGINT)
@@ -144,18 +144,24 @@ def demo(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], d
 
 def _read_banner(proc: subprocess.Popen[str]) -> dict[str, str]:
     assert proc.stdout is not None
+    # Raw reads on the descriptor: select() cannot see lines already sitting in a text
+    # stream's buffer, so readline() after select() can wait on output that has arrived.
+    fd = proc.stdout.fileno()
     seen: list[str] = []
+    pending = b""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], 1.0)
+        ready, _, _ = select.select([fd], [], [], 1.0)
         if not ready:
             continue
-        line = proc.stdout.readline()
-        if not line:
+        chunk = os.read(fd, 65536)
+        if not chunk:
             break
-        seen.append(line)
-        if line.startswith("viewer token"):
-            return {"viewer": line.split()[-1]}
+        *lines, pending = (pending + chunk).split(b"\n")
+        for line in (raw.decode("utf-8", "replace") for raw in lines):
+            seen.append(line + "\n")
+            if line.startswith("viewer token"):
+                return {"viewer": line.split()[-1]}
     raise AssertionError("the demo printed no viewer token:\n" + "".join(seen))
 
 
