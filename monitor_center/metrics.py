@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from core.results import ProbeResult
+from monitor_center.live import Hub
 from monitor_center.state import EndpointStates
 
 PROBE_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -86,6 +87,32 @@ class Metrics:
     def watch_endpoints(self, states: EndpointStates) -> None:
         """Export each endpoint's up state, read from ``states`` at scrape time."""
         self.registry.register(_EndpointUpCollector(states))
+
+    def watch_live(self, hub: Hub) -> None:
+        """Export the live feed's subscribers and deliveries, read from ``hub`` at scrape time."""
+        self.registry.register(_LiveFeedCollector(hub))
+
+
+class _LiveFeedCollector(Collector):
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        clients = GaugeMetricFamily(
+            "monitor_center_live_clients", "Clients subscribed to the live feed now."
+        )
+        clients.add_metric([], self._hub.subscribers)
+        yield clients
+        sent = CounterMetricFamily(
+            "monitor_center_live_messages_sent",
+            "Live feed messages sent to clients: 'direct' written by the publisher straight"
+            " to a caught-up connection, 'queued' sent by a client's reader (snapshots,"
+            " replays, and what piled up while the connection was backed up).",
+            labels=["path"],
+        )
+        sent.add_metric(["direct"], self._hub.sent_direct)
+        sent.add_metric(["queued"], self._hub.handed_to_readers)
+        yield sent
 
 
 class _EndpointUpCollector(Collector):

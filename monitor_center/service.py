@@ -122,6 +122,7 @@ class Service:
         # seq starts at the start time in microseconds: a restart never reuses numbers.
         first_seq = int(self.clock.now().timestamp() * 1_000_000)
         self.hub = Hub(snapshot=self._live_snapshot, clock=self.clock, first_seq=first_seq)
+        self.metrics.watch_live(self.hub)
         # Publish through ``feed``: it shares events with the other serve processes.
         self.feed = SharedFeed(self.hub, self.database_url)
         self.ctx = AppContext(
@@ -231,6 +232,8 @@ class Service:
                 port=port,
                 log_config=None,
                 access_log=False,
+                # The protocol the live feed's direct path knows (``api/ws_direct.py``).
+                ws="websockets-sansio",
                 ws_max_size=MAX_FRAME_BYTES,
                 ws_ping_interval=PING_INTERVAL_SECONDS,
                 ws_ping_timeout=PING_TIMEOUT_SECONDS,

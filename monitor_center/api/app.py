@@ -21,6 +21,7 @@ from monitor_center.api.live_route import add_live_route
 from monitor_center.api.schemas import AgencyOut, EndpointOut, HealthOut, ReloadOut, StateName
 from monitor_center.api.series_routes import add_series_routes
 from monitor_center.api.sla_routes import add_sla_routes
+from monitor_center.api.ws_direct import KeepServerSend
 from monitor_center.config import Config, ConfigError
 from monitor_center.live import Hub
 from monitor_center.metrics import Metrics
@@ -65,6 +66,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     )
     app.state.ctx = ctx
     app.add_middleware(RequestHygiene)
+    app.add_middleware(KeepServerSend)  # added last: outermost, sees the server's send
     _add_infra_routes(app, ctx)
     _add_endpoint_routes(app, ctx)
     _add_admin_routes(app, ctx)

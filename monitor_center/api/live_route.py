@@ -12,7 +12,8 @@ closing before ``accept`` makes the server answer the upgrade with HTTP 403.
   Behind a proxy that rewrites ``Host``, list the public origin.
 
 Then JSON text frames: a ``snapshot`` (or, with ``since``, the missed deltas), then every
-delta in ``seq`` order. Client frames are read and ignored (the server caps them at
+delta in ``seq`` order; under uvicorn, a caught-up client's deltas are written by the hub
+straight to its connection (``api/ws_direct.py``). Client frames are read and ignored (the server caps them at
 ``MAX_FRAME_BYTES``); a client that keeps falling behind is closed with 1013.
 """
 
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 
 from monitor_center.api.auth import Principal
+from monitor_center.api.ws_direct import direct_sink
 from monitor_center.live import Subscription, SubscriptionClosed
 
 if TYPE_CHECKING:
@@ -81,6 +83,9 @@ def add_live_route(app: FastAPI, ctx: AppContext) -> None:
         subscription = ctx.hub.subscribe(_since(websocket), agency=principal.agency)
         try:
             await websocket.accept()
+            sink = direct_sink(websocket)
+            if sink is not None:
+                subscription.attach(sink)
             log.debug("live feed opened for token '%s'", principal.name)
             await _pump(websocket, subscription)
         finally:

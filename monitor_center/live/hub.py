@@ -9,6 +9,13 @@ bounded queue that ``publish`` fills without awaiting: a subscriber whose queue 
 is resynced (queue cleared, a fresh snapshot next), and dropped when it falls behind
 again and again, so one slow client never slows the publisher or the other clients.
 
+A subscriber may also ``attach`` a ``FrameSink``: a connection that takes a finished
+websocket frame without awaiting. While its queue is empty and nothing is in flight,
+``publish`` writes the frame (built once for every subscriber) straight to it: no queue,
+no task wake-up, no per-client encoding, which is what lets one process feed a thousand
+screens. A sink that is backed up refuses the frame, and that subscriber goes back to
+its queue (and its reader's awaited sends) until it has caught up.
+
 Not thread-safe, on purpose: ``publish`` and ``subscribe`` are called from the event loop
 only (probe results, state sweeps and alert transitions all arrive there), which is what
 lets ``publish`` be a plain function with no locks.
@@ -22,11 +29,21 @@ import json
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from core.clock import Clock, SystemClock
+from monitor_center.live.frames import text_frame
 
 SnapshotProvider = Callable[[], dict[str, Any]]
+
+
+class FrameSink(Protocol):
+    """A connection that can take one whole websocket frame now, without awaiting."""
+
+    def try_write(self, frame: bytes) -> bool:
+        """Write ``frame`` (a complete frame) and return True, or return False when the
+        connection is backed up or closing (nothing written)."""
+        ...
 
 
 class SubscriptionClosed(Exception):
@@ -38,14 +55,25 @@ def _encode(message: Mapping[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-@dataclass(frozen=True, slots=True)
 class _Frame:
-    """One message, encoded once for every subscriber."""
+    """One message, encoded once for every subscriber (and framed once, when a sink
+    first needs it)."""
 
-    seq: int
-    agency: str | None
-    message: dict[str, Any]
-    text: str
+    __slots__ = ("agency", "message", "seq", "text", "_wire")
+
+    def __init__(self, seq: int, agency: str | None, message: dict[str, Any], text: str):
+        self.seq = seq
+        self.agency = agency
+        self.message = message
+        self.text = text
+        self._wire: bytes | None = None
+
+    @property
+    def wire(self) -> bytes:
+        """The message as one server-to-client websocket text frame."""
+        if self._wire is None:
+            self._wire = text_frame(self.text)
+        return self._wire
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +121,10 @@ class Subscription:
         self._ready = asyncio.Event()
         self._closed_event = asyncio.Event()
         self._overflows: deque[float] = deque(maxlen=limits.max_resyncs + 1)
+        self._sink: FrameSink | None = None
+        # True from the moment the reader took a frame until it asks for the next one
+        # (its send is done by then): a direct write meanwhile would overtake that frame.
+        self._in_flight = False
 
     @property
     def closed(self) -> bool:
@@ -120,6 +152,12 @@ class Subscription:
         except SubscriptionClosed:
             raise StopAsyncIteration from None
 
+    def attach(self, sink: FrameSink) -> None:
+        """Let ``publish`` write frames straight to ``sink`` whenever this subscriber is
+        caught up (module docstring). The reader still sends the snapshot or replay and
+        anything queued while the sink was backed up."""
+        self._sink = sink
+
     def close(self) -> None:
         """Stop receiving (idempotent); a waiting reader gets ``SubscriptionClosed``."""
         if not self._closed:
@@ -134,6 +172,7 @@ class Subscription:
         await self._closed_event.wait()
 
     async def _next(self) -> _Frame:
+        self._in_flight = False  # the reader is back: whatever it took has been sent
         while True:
             if self._closed:
                 raise SubscriptionClosed("dropped for falling behind" if self.dropped else "closed")
@@ -142,8 +181,12 @@ class Subscription:
                 # The snapshot already reflects everything queued so far.
                 self._items.clear()
                 self._snapshot_due = False
+                self._in_flight = True
+                self._hub.handed_to_readers += 1
                 return frame
             if self._items:
+                self._in_flight = True
+                self._hub.handed_to_readers += 1
                 return self._items.popleft()
             self._ready.clear()
             await self._ready.wait()
@@ -164,6 +207,10 @@ class Subscription:
     def _offer(self, frame: _Frame) -> None:
         if self.agency is not None and frame.agency != self.agency:
             return
+        if self._sink is not None and not (self._items or self._snapshot_due or self._in_flight):
+            if self._sink.try_write(frame.wire):
+                self._hub.sent_direct += 1
+                return
         if len(self._items) >= self._limits.queue_size:
             self._fall_behind()
             if self._closed:
@@ -217,6 +264,10 @@ class Hub:
         # frames the ring no longer holds.
         self._floor = first_seq
         self._subscribers: dict[Subscription, None] = {}  # insertion-ordered set
+        self.sent_direct = 0
+        """Messages ``publish`` wrote straight to a caught-up subscriber's sink."""
+        self.handed_to_readers = 0
+        """Messages (snapshots included) subscribers' readers took from their queues."""
 
     @property
     def seq(self) -> int:

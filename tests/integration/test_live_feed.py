@@ -289,3 +289,27 @@ async def test_a_client_that_never_reads_does_not_delay_a_healthy_client(feed: F
         assert p99 <= 0.25, f"p99 delivery {p99 * 1000:.0f} ms"
         # Dropped for falling behind again and again, and told so once it reads again.
         assert await _close_code(stalled) == 1013
+
+
+async def test_a_caught_up_clients_deltas_are_written_straight_to_its_connection(
+    feed: Feed,
+) -> None:
+    registry, hub = feed.service.metrics.registry, feed.service.hub
+
+    def sent(path: str) -> float:
+        value = registry.get_sample_value("monitor_center_live_messages_sent_total", {"path": path})
+        return value or 0.0
+
+    async with feed.connect(feed.url(), compression=None) as ws:
+        assert (await _receive(ws))["type"] == "snapshot"
+        before = sent("direct")
+        seqs = [hub.publish({"type": "series", "id": "d", "agency": "ngsp"}) for _ in range(50)]
+        received: list[int] = []
+        while len(received) < len(seqs):  # endpoint deltas from the probes may interleave
+            message = await _receive(ws)
+            if message.get("id") == "d":
+                received.append(message["seq"])
+        assert received == seqs
+        # All of them, unless a probe's delta was in the reader's hands at that moment.
+        assert sent("direct") - before >= 40
+        assert registry.get_sample_value("monitor_center_live_clients") == 1

@@ -1,0 +1,153 @@
+"""The hub's direct path: frames written straight to a caught-up subscriber's connection,
+back to the queue while it is backed up, and never out of order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from typing import Any
+
+from monitor_center.live import Hub, Subscription
+from monitor_center.live.frames import text_frame
+
+
+class Connection:
+    """A connection's write side as the hub sees it: takes whole frames until ``full``."""
+
+    def __init__(self) -> None:
+        self.frames: list[bytes] = []
+        self.full = False
+
+    def try_write(self, frame: bytes) -> bool:
+        if self.full:
+            return False
+        self.frames.append(frame)
+        return True
+
+    def seqs(self) -> list[int]:
+        return [json.loads(_payload(f))["seq"] for f in self.frames]
+
+
+def _payload(frame: bytes) -> bytes:
+    size = frame[1] & 0x7F
+    offset = 2
+    if size == 126:
+        (size,) = struct.unpack("!H", frame[2:4])
+        offset = 4
+    elif size == 127:
+        (size,) = struct.unpack("!Q", frame[2:10])
+        offset = 10
+    assert frame[0] == 0x81, "a final text frame"
+    assert len(frame) == offset + size
+    return frame[offset:]
+
+
+def _event(n: int, agency: str = "ngsp") -> dict[str, Any]:
+    return {"type": "endpoint", "id": f"e{n}", "agency": agency, "n": n}
+
+
+async def _caught_up(hub: Hub) -> tuple[Subscription, Connection]:
+    """A subscriber that has read its snapshot and waits for more, with a connection."""
+    subscription, connection = hub.subscribe(), Connection()
+    subscription.attach(connection)
+    assert (await asyncio.wait_for(subscription.get(), 1))["type"] == "snapshot"
+    return subscription, connection
+
+
+async def _reader_waits(subscription: Subscription) -> asyncio.Task[str]:
+    """The reader's next ``get_text``, started and parked (as the live route's is)."""
+    task = asyncio.create_task(subscription.get_text())
+    await asyncio.sleep(0)  # let it reach its wait
+    return task
+
+
+def test_a_frame_is_an_unmasked_final_text_frame_of_any_length() -> None:
+    for text in ("", "x" * 125, "ư" * 63, "y" * 126, "z" * 65_535, "w" * 65_536):
+        assert _payload(text_frame(text)).decode() == text
+
+
+async def test_a_caught_up_subscriber_gets_frames_written_at_publish_without_its_reader() -> None:
+    hub = Hub(first_seq=10)
+    subscription, connection = await _caught_up(hub)
+    reader = await _reader_waits(subscription)
+    seqs = [hub.publish(_event(i)) for i in range(5)]
+    assert connection.seqs() == seqs
+    assert not reader.done(), "the reader is not woken for frames already written"
+    assert subscription.pending == 0
+    assert (hub.sent_direct, hub.handed_to_readers) == (5, 1)
+    reader.cancel()
+
+
+async def test_the_snapshot_goes_through_the_reader_before_any_direct_frame() -> None:
+    hub = Hub()
+    subscription, connection = hub.subscribe(), Connection()
+    subscription.attach(connection)
+    first = hub.publish(_event(1))
+    assert connection.frames == [], "nothing may overtake the snapshot"
+    assert (await subscription.get())["type"] == "snapshot"
+    reader = await _reader_waits(subscription)
+    second = hub.publish(_event(2))
+    assert second > first and connection.seqs() == [second]
+    reader.cancel()
+
+
+async def test_a_backed_up_connection_queues_and_the_reader_sends_in_order() -> None:
+    hub = Hub()
+    subscription, connection = await _caught_up(hub)
+    connection.full = True
+    queued = [hub.publish(_event(i)) for i in range(3)]
+    assert connection.frames == [] and subscription.pending == 3
+    connection.full = False  # drained, but the queue is not empty: still queued
+    queued.append(hub.publish(_event(3)))
+    assert connection.frames == []
+    assert [json.loads(await subscription.get_text())["seq"] for _ in range(4)] == queued
+    reader = await _reader_waits(subscription)  # caught up again: direct once more
+    direct = hub.publish(_event(4))
+    assert connection.seqs() == [direct]
+    reader.cancel()
+
+
+async def test_a_frame_the_reader_holds_is_never_overtaken_by_a_direct_write() -> None:
+    hub = Hub()
+    subscription, connection = await _caught_up(hub)
+    connection.full = True
+    held = hub.publish(_event(1))
+    connection.full = False
+    taken = await subscription.get_text()  # the reader is now sending it, not done yet
+    later = hub.publish(_event(2))
+    assert json.loads(taken)["seq"] == held
+    assert connection.frames == [], "a direct write would overtake the frame in flight"
+    assert json.loads(await subscription.get_text())["seq"] == later
+
+
+async def test_a_backed_up_connection_that_stays_backed_up_is_resynced_then_dropped() -> None:
+    hub = Hub(queue_size=2, max_resyncs=1)
+    subscription, connection = await _caught_up(hub)
+    connection.full = True
+    for i in range(7):
+        hub.publish(_event(i))
+    assert subscription.dropped and hub.subscribers == 0
+
+
+async def test_an_agency_subscriber_gets_only_its_agencys_frames_directly() -> None:
+    hub = Hub()
+    subscription, connection = hub.subscribe(agency="ha-noi"), Connection()
+    subscription.attach(connection)
+    await subscription.get()
+    reader = await _reader_waits(subscription)
+    hub.publish(_event(1, agency="ngsp"))
+    mine = hub.publish(_event(2, agency="ha-noi"))
+    assert connection.seqs() == [mine]
+    reader.cancel()
+
+
+async def test_every_caught_up_subscriber_shares_one_encoded_frame() -> None:
+    hub = Hub()
+    pairs = [await _caught_up(hub) for _ in range(3)]
+    readers = [await _reader_waits(s) for s, _ in pairs]
+    hub.publish(_event(1))
+    frames = [c.frames[0] for _, c in pairs]
+    assert all(f is frames[0] for f in frames), "framed once, written to each"
+    for reader in readers:
+        reader.cancel()
