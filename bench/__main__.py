@@ -10,11 +10,11 @@ import argparse
 from collections.abc import Coroutine
 from typing import Any
 
-from bench import detection, fanout, ingest, probes, sla
+from bench import detection, fanout, hostile, ingest, probes, sla
 from bench.table import Row, render
 from monitor_center.runtime import run
 
-BENCHMARKS = ("probes", "detection", "ingest", "fanout", "sla")
+BENCHMARKS = ("probes", "detection", "ingest", "fanout", "sla", "hostile")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +49,8 @@ def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[
         return ingest.run(samples=args.samples, series=args.series)
     if name == "sla":
         return sla.run(endpoints=args.sla_endpoints)
+    if name == "hostile":
+        return hostile.run()
     if name == "fanout":
         return fanout.run(clients=args.clients, rate=args.rate, seconds=args.window)
     return detection.run(
