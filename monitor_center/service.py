@@ -121,7 +121,12 @@ class Service:
         self.alerting: Alerting | None = None
         # seq starts at the start time in microseconds: a restart never reuses numbers.
         first_seq = int(self.clock.now().timestamp() * 1_000_000)
-        self.hub = Hub(snapshot=self._live_snapshot, clock=self.clock, first_seq=first_seq)
+        self.hub = Hub(
+            snapshot=self._live_snapshot,
+            clock=self.clock,
+            first_seq=first_seq,
+            coalesce=settings.live_coalesce,
+        )
         self.metrics.watch_live(self.hub)
         # Publish through ``feed``: it shares events with the other serve processes.
         self.feed = SharedFeed(self.hub, self.database_url)

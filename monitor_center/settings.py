@@ -60,6 +60,13 @@ class Settings(BaseSettings):
         description="drop raw probe results and series samples after this many days"
         " (once rolled up; rollups are kept)",
     )
+    live_coalesce: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="seconds the live feed gathers events before writing them to every"
+        " client in one write per connection; 0 = write each event at once",
+    )
     live_feed_shared: bool = Field(
         default=True,
         description="share the live feed with every serve process on the same database"

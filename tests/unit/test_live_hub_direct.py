@@ -26,7 +26,7 @@ class Connection:
         return True
 
     def seqs(self) -> list[int]:
-        return [json.loads(_payload(f))["seq"] for f in self.frames]
+        return [json.loads(p)["seq"] for f in self.frames for p in _payloads(f)]
 
 
 def _payload(frame: bytes) -> bytes:
@@ -41,6 +41,20 @@ def _payload(frame: bytes) -> bytes:
     assert frame[0] == 0x81, "a final text frame"
     assert len(frame) == offset + size
     return frame[offset:]
+
+
+def _payloads(data: bytes) -> list[bytes]:
+    """The payloads of the frames one write carried (a coalesced write carries several)."""
+    payloads = []
+    while data:
+        size, offset = data[1] & 0x7F, 2
+        if size == 126:
+            (size,), offset = struct.unpack("!H", data[2:4]), 4
+        elif size == 127:
+            (size,), offset = struct.unpack("!Q", data[2:10]), 10
+        payloads.append(_payload(data[: offset + size]))
+        data = data[offset + size :]
+    return payloads
 
 
 def _event(n: int, agency: str = "ngsp") -> dict[str, Any]:
@@ -149,5 +163,80 @@ async def test_every_caught_up_subscriber_shares_one_encoded_frame() -> None:
     hub.publish(_event(1))
     frames = [c.frames[0] for _, c in pairs]
     assert all(f is frames[0] for f in frames), "framed once, written to each"
+    for reader in readers:
+        reader.cancel()
+
+
+async def _written(connection: Connection, timeout: float = 2.0) -> list[bytes]:
+    """The frames once the coalescing timer has written something (fails after timeout)."""
+    async with asyncio.timeout(timeout):
+        while not connection.frames:  # noqa: ASYNC110 - the hub's timer has no event to await
+            await asyncio.sleep(0.001)
+    return connection.frames
+
+
+async def test_frames_within_the_coalescing_window_go_out_in_one_write_in_order() -> None:
+    hub = Hub(coalesce=0.01)
+    subscription, connection = await _caught_up(hub)
+    reader = await _reader_waits(subscription)
+    seqs = [hub.publish(_event(i)) for i in range(3)]
+    assert connection.frames == [], "held for the window"
+    (write,) = await _written(connection)
+    assert [json.loads(p)["seq"] for p in _payloads(write)] == seqs
+    assert hub.sent_direct == 3 and not reader.done()
+    reader.cancel()
+
+
+async def test_a_snapshot_read_inside_the_window_is_not_followed_by_what_it_covers() -> None:
+    hub = Hub(coalesce=60)  # flushed by hand
+    subscription, connection = hub.subscribe(), Connection()
+    subscription.attach(connection)
+    covered = hub.publish(_event(1))
+    assert (await subscription.get())["seq"] == covered  # the snapshot, taken now
+    reader = await _reader_waits(subscription)
+    hub.flush()
+    assert connection.frames == [] and subscription.pending == 0
+    after = hub.publish(_event(2))
+    hub.flush()
+    assert connection.seqs() == [after] and after > covered
+    reader.cancel()
+
+
+async def test_a_resume_inside_the_window_gets_each_missed_frame_once() -> None:
+    hub = Hub(coalesce=60)
+    since = hub.publish(_event(1))
+    missed = [hub.publish(_event(i)) for i in (2, 3)]
+    subscription, connection = hub.subscribe(since), Connection()
+    subscription.attach(connection)
+    replayed = [json.loads(await subscription.get_text())["seq"] for _ in missed]
+    reader = await _reader_waits(subscription)
+    hub.flush()
+    later = hub.publish(_event(4))
+    hub.flush()
+    assert replayed == missed and connection.seqs() == [later]
+    reader.cancel()
+
+
+async def test_a_coalesced_batch_for_a_backed_up_connection_is_queued_frame_by_frame() -> None:
+    hub = Hub(coalesce=60)
+    subscription, connection = await _caught_up(hub)
+    connection.full = True
+    seqs = [hub.publish(_event(i)) for i in range(3)]
+    hub.flush()
+    assert subscription.pending == 3
+    assert [json.loads(await subscription.get_text())["seq"] for _ in seqs] == seqs
+
+
+async def test_agency_subscribers_get_their_part_of_a_coalesced_batch() -> None:
+    hub = Hub(coalesce=60)
+    everyone, all_frames = await _caught_up(hub)
+    scoped, connection = hub.subscribe(agency="ha-noi"), Connection()
+    scoped.attach(connection)
+    await scoped.get()
+    readers = [await _reader_waits(s) for s in (everyone, scoped)]
+    seqs = [hub.publish(_event(i, agency)) for i, agency in enumerate(["ngsp", "ha-noi", "ngsp"])]
+    hub.flush()
+    assert connection.seqs() == [seqs[1]]
+    assert all_frames.seqs() == seqs
     for reader in readers:
         reader.cancel()
