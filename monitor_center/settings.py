@@ -77,6 +77,17 @@ class Settings(BaseSettings):
         ge=1,
         description="most samples one POST /api/v1/series/{id}/samples may carry (413 past it)",
     )
+    series_push_rate: float = Field(
+        default=5.0,
+        ge=0,
+        description="pushes (POST /api/v1/series/{id}/samples) a second per API token, after"
+        " the burst; past it 429 with Retry-After. 0 = no limit",
+    )
+    series_push_burst: int = Field(
+        default=20,
+        ge=1,
+        description="pushes one API token may make at once before series_push_rate applies",
+    )
     series_max_body_bytes: int = Field(
         default=4 * 1024 * 1024,
         gt=0,

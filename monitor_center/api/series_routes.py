@@ -5,12 +5,17 @@ Who may push to ``POST /series/{id}/samples``: a token scoped to the series' age
 role or above. A token scoped to another agency gets 403 (the series exists, it is just
 not theirs); a viewer without a scope gets 403. Reads follow the other routes: viewer,
 and an agency-scoped token sees its own agency's series only (404 for the others).
+
+Pushes are rate-limited per API token (a token bucket: ``series_push_burst`` at once, then
+``series_push_rate`` a second): past it, 429 with ``Retry-After``, checked after the
+caller's rights and before the body is looked at. Reads are not limited.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,6 +24,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 
 from core.samples import Sample
 from monitor_center.api.auth import Principal, require
+from monitor_center.api.ratelimit import RateLimiter
 from monitor_center.api.series_schemas import (
     LatestOut,
     PointOut,
@@ -97,6 +103,7 @@ def _pushable_series(
             status.HTTP_403_FORBIDDEN,
             "pushing samples needs the operator role or a token scoped to the series' agency",
         )
+    _take_push_token(request, runtime, principal)
     limit = runtime.settings.series_push_max_samples
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit * _BYTES_PER_SAMPLE + 1024:
@@ -105,6 +112,41 @@ def _pushable_series(
             f"request body too large for a batch of at most {limit} samples",
         )
     return series
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    """The body of a 429 (under ``detail``): which limit, its figures and when to retry."""
+
+    message: str
+    limit: str
+    rate_per_second: float
+    burst: int
+    retry_after_seconds: int
+
+
+def _take_push_token(request: Request, runtime: SeriesRuntime, principal: Principal) -> None:
+    """Take one push from the caller's token bucket, or refuse with 429 and Retry-After."""
+    limiter = getattr(request.app.state, "push_limiter", None)
+    if not isinstance(limiter, RateLimiter):  # one per app, made on the first push
+        settings = runtime.settings
+        limiter = RateLimiter(settings.series_push_rate, settings.series_push_burst, runtime.clock)
+        request.app.state.push_limiter = limiter
+    wait = limiter.take(principal.name)
+    if wait <= 0:
+        return
+    retry_after = max(1, math.ceil(wait))  # Retry-After takes whole seconds
+    body = RateLimited(
+        message=f"token '{principal.name}' is over the push rate limit of"
+        f" {limiter.rate:g} a second (burst {limiter.burst}); retry in {retry_after} s",
+        limit="series_push_rate",
+        rate_per_second=limiter.rate,
+        burst=limiter.burst,
+        retry_after_seconds=retry_after,
+    )
+    raise HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS, asdict(body), headers={"Retry-After": str(retry_after)}
+    )
 
 
 def add_series_routes(app: FastAPI) -> None:
@@ -177,7 +219,10 @@ def _push_route(app: FastAPI) -> None:
         "/api/v1/series/{series_id}/samples",
         response_model=PushOut,
         tags=["series"],
-        responses={413: {"description": "more samples than the batch limit"}},
+        responses={
+            413: {"description": "more samples than the batch limit"},
+            429: {"description": "over the token's push rate limit; see Retry-After"},
+        },
     )
     async def push_samples(
         body: SamplesIn,
