@@ -10,7 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -44,13 +44,18 @@ from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.rollups import RollupLoop, RollupScope
 from monitor_center.scheduling import Prober, ProbeScheduler, Target
 from monitor_center.series import SeriesMetrics, SeriesRuntime
+from monitor_center.series.writer import READING_CODEC
 from monitor_center.settings import Settings
+from monitor_center.spool import Codec, Spool, SpoolMetrics, database_dir
 from monitor_center.state import EndpointStates, StateChange
-from monitor_center.writer import ResultWriter
+from monitor_center.storage_alarm import StorageAlarm
+from monitor_center.storage_alarm import Watched as StorageWriter
+from monitor_center.writer import RESULT_CODEC, ResultWriter
 
 log = logging.getLogger(__name__)
 
 StateListener = Callable[[StateChange], None]
+T = TypeVar("T")
 
 
 class Schedule(Protocol):
@@ -146,6 +151,9 @@ class Service:
             settings, self.clock, SeriesMetrics(self.metrics.registry), self.feed.publish
         )
         self.app.state.series = self.series
+        # Built now so that a storage_alert naming an unknown channel stops the start.
+        self.storage_alarm = StorageAlarm(self._writers, config, self.clock)
+        self._spool_metrics = SpoolMetrics(self.metrics.registry)
 
     @property
     def config(self) -> Config:
@@ -194,11 +202,14 @@ class Service:
             batch_size=s.write_batch_size,
             flush_interval=s.write_flush_interval,
             buffer_limit=s.write_buffer_limit,
+            spool=self._spool(RESULT_CODEC, self.metrics.results_dropped.inc),
         )
         self.metrics.watch_writer(lambda: self.writer.pending)
         self._writer.start()
         await self._start_alerting()
-        await self.series.start(self._pool, self.config)
+        series_spool = self._spool(READING_CODEC, self.series.metrics.dropped.inc)
+        await self.series.start(self._pool, self.config, spool=series_spool)
+        self.storage_alarm.start()
         if self._own_prober and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
         self.scheduler.set_targets(self._targets())
@@ -209,6 +220,7 @@ class Service:
 
     async def stop(self) -> None:
         await self.scheduler.shutdown()
+        await self.storage_alarm.stop()
         await self.series.stop()
         if self.alerting is not None:
             await self.alerting.stop()
@@ -271,6 +283,7 @@ class Service:
             config = await asyncio.to_thread(self._config_loader)
             # The catalogue first: if the database refuses, nothing has switched yet.
             await self._sync_catalog(config)
+            self.storage_alarm.configure(config)
             self.ctx.config = config
             self.ctx.auth = token_auth(config)
             self._register_endpoints(config)
@@ -362,6 +375,21 @@ class Service:
         self.alerting.add_listener(self._publish_alert)
         await self.alerting.start()
         self.ctx.alerting = self.alerting
+
+    def _spool(self, codec: Codec[T], dropped: Callable[[int], None]) -> Spool[T]:
+        """The on-disk spool of one writer, in this database's folder of the spool dir."""
+        return Spool(
+            database_dir(self.settings.spool_dir, self.database_url),
+            codec,
+            self._spool_metrics,
+            max_bytes=self.settings.spool_max_bytes,
+            on_drop=dropped,
+        )
+
+    def _writers(self) -> list[StorageWriter]:
+        """The writers whose failures raise the storage alert."""
+        found: list[StorageWriter] = [self._writer] if self._writer else []
+        return [*found, self.series.writer] if self.series.started else found
 
     def _start_rollups(self) -> None:
         """Hourly and daily rollups every ``rollup_interval``, raw retention once a day."""

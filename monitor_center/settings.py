@@ -5,6 +5,7 @@ Nothing else in the code base reads the environment.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -27,7 +28,23 @@ class Settings(BaseSettings):
     pool_max_size: int = 10
     write_batch_size: int = Field(default=2000, ge=1)
     write_flush_interval: float = Field(default=0.25, gt=0)
-    write_buffer_limit: int = Field(default=500_000, ge=1)
+    write_buffer_limit: int = Field(
+        default=50_000,
+        ge=1,
+        description="results (and, apart, series readings) kept in memory while the database"
+        " is away; past it the oldest go to the on-disk spool",
+    )
+    spool_dir: Path = Field(
+        default=Path("spool"),
+        description="the on-disk spool of writes the database could not take yet"
+        " (relative to the working directory; one folder per database inside)",
+    )
+    spool_max_bytes: int = Field(
+        default=1024**3,
+        ge=4096,
+        description="cap of the spool per kind (results, series); past it the oldest"
+        " segments are dropped and counted",
+    )
     connect_retry_max_seconds: float = Field(
         default=30.0, gt=0, description="cap of the back-off between start-up connection tries"
     )

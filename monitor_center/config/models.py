@@ -31,6 +31,16 @@ DEFAULT_TIMEOUT = timedelta(seconds=10)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
+class StorageAlert(ConfigModel):
+    """The center's alert about its own storage, sent straight through the channels'
+    transports (no outbox row: the outbox is a table in the database that is away)."""
+
+    channels: list[Slug] = Field(min_length=1)
+    """Ids of `channels[]` entries."""
+    after: PositiveDuration = timedelta(seconds=60)
+    """How long writes must have been failing before the alert goes out."""
+
+
 class CenterConfig(ConfigModel):
     """Identity and web-facing settings of the monitoring center."""
 
@@ -38,6 +48,7 @@ class CenterConfig(ConfigModel):
     timezone: str = DEFAULT_TIMEZONE
     allowed_origins: list[Origin] = Field(default_factory=list)
     metrics_token: Token | None = None
+    storage_alert: StorageAlert | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -97,7 +97,17 @@ def check_references(data: dict[str, Any], where: SourceMap) -> list[ConfigIssue
         checker.ref(("maintenance", index, "agency"), item.get("agency"), "agencies")
         checker.ref(("maintenance", index, "endpoint"), item.get("endpoint"), "endpoints")
     _check_tokens(checker)
+    _check_center(checker)
     return checker.issues
+
+
+def _check_center(checker: _Checker) -> None:
+    """The storage alert's channels exist (it is sent when nothing else can be)."""
+    center = checker.data.get("center")
+    alert = center.get("storage_alert") if isinstance(center, dict) else None
+    if isinstance(alert, dict):
+        path: KeyPath = ("center", "storage_alert", "channels")
+        checker.ref_list(path, alert.get("channels"), "channels")
 
 
 def _check_routes(checker: _Checker) -> None:

@@ -22,7 +22,9 @@ numbered in one ``seq`` space so that a client can resume on another replica wit
   pruned to the latest ``keep``; a listener that missed more resyncs its clients
   (fresh snapshots). On start, the latest ``preload`` rows fill the ring, so a client
   resuming on a freshly started replica gets a replay, not a snapshot.
-- **Database unreachable.** A batch that cannot be written is published to this
+- **Database unreachable.** A batch that cannot be written (or, while the listener is
+  lost and the pool has no connection, one not even tried: waiting for a connection would
+  hold it back) is published to this
   process's hub directly (local numbering) and publishing stays local for a back-off
   (doubling up to ``retry_max``): local clients keep their feed, other replicas do not
   see those events. Each write carries this hub's ``seq`` as a floor (the head's ``seq``
@@ -237,6 +239,9 @@ class SharedFeed:
         if self._local_now():
             self._publish_locally(batch)
             return
+        if self._database_away():
+            self._fall_back(batch, ConnectionError("no connection to the database"))
+            return
         floor = self._hub.seq
         try:
             async with asyncio.timeout(self._timeout):
@@ -274,6 +279,12 @@ class SharedFeed:
             step = max(self._keep // 10, 1)
             if last_n // step != (last_n - k) // step:
                 await conn.execute("DELETE FROM live_events WHERE n <= %s", (last_n - self._keep,))
+
+    def _database_away(self) -> bool:
+        """The listener is lost and the pool holds no connection: waiting ``timeout`` for
+        one would hold these events back from this process's clients for nothing."""
+        assert self._pool is not None
+        return not self._attached.is_set() and not self._pool.get_stats().get("pool_available")
 
     def _fall_back(self, batch: list[_Outgoing], exc: BaseException) -> None:
         self._failures += 1

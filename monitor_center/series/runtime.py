@@ -25,6 +25,7 @@ from monitor_center.series.metrics import SeriesMetrics
 from monitor_center.series.schedule import Reader, SeriesSchedule, SeriesTarget
 from monitor_center.series.writer import SeriesWriter
 from monitor_center.settings import Settings
+from monitor_center.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,15 @@ class SeriesRuntime:
         assert self._writer is not None, "series not started"
         return self._writer
 
-    async def start(self, pool: AsyncConnectionPool, config: Config) -> None:
-        """Load the latest stored values, then start storing and polling."""
+    async def start(
+        self,
+        pool: AsyncConnectionPool,
+        config: Config,
+        *,
+        spool: Spool[SeriesReading] | None = None,
+    ) -> None:
+        """Load the latest stored values, then start storing (past the memory bound into
+        ``spool`` while the database is away) and polling."""
         s = self.settings
         self._repo = SeriesRepository(pool)
         self._writer = SeriesWriter(
@@ -94,6 +102,7 @@ class SeriesRuntime:
             batch_size=s.write_batch_size,
             flush_interval=s.write_flush_interval,
             buffer_limit=s.write_buffer_limit,
+            spool=spool,
         )
         self._writer.start()
         self.live.configure(config.series)

@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
 
-from collectors.series import SeriesReading
+from collectors.series import ReadError, SeriesReading
 from monitor_center.db.repositories.series import ErrorRow, SampleRow
 from monitor_center.series.metrics import SeriesMetrics
+from monitor_center.spool import Codec, Spool
 from monitor_center.writer import BatchWriter, WriterCounters
 
 Store = Callable[[Sequence[SampleRow], Sequence[ErrorRow]], Awaitable[int]]
@@ -25,12 +28,36 @@ def split(readings: Sequence[SeriesReading]) -> tuple[list[SampleRow], list[Erro
     return samples, errors
 
 
-def _samples_in(readings: Sequence[SeriesReading]) -> int:
-    return sum(r.value is not None for r in readings)
+def encode_reading(reading: SeriesReading) -> dict[str, Any]:
+    """A reading as the spool stores it: a value, or an error's reason and message."""
+    data: dict[str, Any] = {"series": reading.series_id, "time": reading.time.isoformat()}
+    if reading.value is not None:
+        data["value"] = reading.value
+    if reading.error is not None:
+        data["error"] = [reading.error.reason, reading.error.message]
+    return data
+
+
+def decode_reading(data: Any) -> SeriesReading:
+    """Inverse of ``encode_reading``."""
+    error = data.get("error")
+    value = data.get("value")
+    return SeriesReading(
+        str(data["series"]),
+        datetime.fromisoformat(data["time"]),
+        value=None if value is None else float(value),
+        error=None if error is None else ReadError(str(error[0]), str(error[1])),
+    )
+
+
+READING_CODEC: Codec[SeriesReading] = Codec("series", encode_reading, decode_reading)
 
 
 class SeriesWriter(BatchWriter[SeriesReading]):
-    """Series readings: values into ``series_samples``, errors into ``series_errors``."""
+    """Series readings: values into ``series_samples``, errors into ``series_errors``.
+
+    ``store`` returns how many samples were new: the written counter counts samples.
+    """
 
     def __init__(
         self,
@@ -41,6 +68,7 @@ class SeriesWriter(BatchWriter[SeriesReading]):
         flush_interval: float = 0.25,
         buffer_limit: int = 500_000,
         retry_max: float = 10.0,
+        spool: Spool[SeriesReading] | None = None,
     ) -> None:
         async def store_split(batch: Sequence[SeriesReading]) -> int:
             return await store(*split(batch))
@@ -49,9 +77,9 @@ class SeriesWriter(BatchWriter[SeriesReading]):
             store_split,
             WriterCounters(metrics.written, metrics.dropped, metrics.storage_errors),
             what="series readings",
-            counted=_samples_in,
             batch_size=batch_size,
             flush_interval=flush_interval,
             buffer_limit=buffer_limit,
             retry_max=retry_max,
+            spool=spool,
         )
