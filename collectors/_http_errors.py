@@ -12,6 +12,8 @@ import ssl
 import aiohttp
 from aiohttp import http_exceptions
 
+from core.redaction import redact_credentials
+
 MAX_REASON = 200
 
 # OpenSSL X509_V_ERR_* codes that operators care about, with the wording we show.
@@ -37,8 +39,10 @@ _ERRNO_REASONS = {
 
 
 def shorten(text: str, limit: int = MAX_REASON) -> str:
-    """Collapse whitespace and cut ``text`` to ``limit`` characters (with an ellipsis)."""
-    text = " ".join(text.split())
+    """Collapse whitespace, hide credentials in URLs (before cutting, so that a cut cannot
+    leave half a password), and cut ``text`` to ``limit`` characters (with an ellipsis).
+    Every free-text reason goes through here."""
+    text = redact_credentials(" ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from core.redaction import redact_credentials
 from monitor_center.state import EndpointView
 
 StateName = Literal["up", "down", "unknown"]
@@ -22,7 +23,10 @@ class LatencyOut(BaseModel):
 class EndpointOut(BaseModel):
     id: str
     agency: str
-    url: str
+    url: str = Field(
+        description="the probed URL; a password in it, or in a query parameter"
+        " named like a secret, shows as ***"
+    )
     state: StateName
     interval_seconds: float
     last_checked: datetime | None = Field(description="start of the latest probe")
@@ -34,6 +38,8 @@ class EndpointOut(BaseModel):
 
     @classmethod
     def of(cls, view: EndpointView, url: str) -> EndpointOut:
+        """The API's view of an endpoint. Credentials in its URL are hidden for every role
+        (PRODUCT.md: secrets never appear in API responses), in a stored reason too."""
         last = view.last_result
         latency = None
         if last is not None:
@@ -47,14 +53,14 @@ class EndpointOut(BaseModel):
         return cls(
             id=view.id,
             agency=view.agency,
-            url=url,
+            url=redact_credentials(url),
             state=view.state,
             interval_seconds=view.interval,
             last_checked=view.last_checked,
             latency_ms=latency.total_ms if latency else None,
             latency=latency,
             status=last.status if last else None,
-            reason=last.reason if last else None,
+            reason=redact_credentials(last.reason) if last and last.reason else None,
             cert_expiry_days=last.cert_expiry_days if last else None,
         )
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from core.redaction import redact_credentials
+
 # A key path into the YAML data: mapping keys are strings, list indexes ints.
 KeyPath = tuple[str | int, ...]
 
@@ -32,13 +34,17 @@ class ConfigIssue:
 
     `line` is 1-based, or None when the problem is not tied to a line (an
     unreadable file). `path` is the rendered key path (empty for the whole
-    document).
+    document). A URL quoted in `message` has its password hidden, whoever built
+    the message: errors are printed, logged and returned by the reload API.
     """
 
     file: str
     line: int | None
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", redact_credentials(self.message))
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-log = logging.getLogger(__name__)
+from core.redaction import redact_credentials
 
-_PASSWORD_IN_URL = re.compile(r"(://[^:/@]+:)[^@]*(@)")
+log = logging.getLogger(__name__)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -20,9 +19,8 @@ class DatabaseUnavailable(RuntimeError):
 
 
 def redact_url(url: str) -> str:
-    """The URL with any password replaced, fit for logs and error messages."""
-    url = _PASSWORD_IN_URL.sub(r"\1***\2", url)
-    return re.sub(r"(password=)[^&\s]+", r"\1***", url)
+    """The URL (or conninfo) with any password replaced, fit for logs and error messages."""
+    return redact_credentials(url)
 
 
 async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> AsyncConnectionPool:
