@@ -155,17 +155,32 @@ def _add_infra_routes(app: FastAPI, ctx: AppContext) -> None:
 
     @app.get("/metrics", tags=["infra"], response_class=Response)
     async def metrics(request: Request) -> Response:
+        """Prometheus exposition. With ``center.metrics_token`` set, the caller shows that
+        token (a scraper) or an operator or admin API token of the whole center (a person
+        or tool already trusted with its operations); 401 without a valid token, 403 for a
+        viewer or an agency-scoped token (the metrics cover every agency)."""
         expected = ctx.config.center.metrics_token
         if expected is not None:
-            auth = TokenAuth([("metrics", expected.get_secret_value(), "viewer", None)])
-            token = bearer_token(request)
-            if token is None or auth.authenticate(token) is None:
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
-                    detail="missing or invalid bearer token",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+            _check_metrics_caller(request, expected.get_secret_value(), ctx.auth)
         return Response(generate_latest(ctx.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _check_metrics_caller(request: Request, metrics_token: str, api: TokenAuth) -> None:
+    token = bearer_token(request)
+    scraper = TokenAuth([("metrics", metrics_token, "admin", None)])
+    principal = None if token is None else scraper.authenticate(token) or api.authenticate(token)
+    if principal is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="missing or invalid bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if principal.agency is not None or principal.role == "viewer":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="/metrics needs center.metrics_token or an operator or admin token not"
+            f" scoped to an agency; token '{principal.name}' is not one",
+        )
 
 
 def _add_endpoint_routes(app: FastAPI, ctx: AppContext) -> None:
