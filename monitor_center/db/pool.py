@@ -14,6 +14,10 @@ from core.redaction import redact_credentials
 log = logging.getLogger(__name__)
 
 
+RECONNECT_TIMEOUT = 10.0
+"""Seconds the pool keeps re-dialling one lost connection (see ``open_pool``)."""
+
+
 class DatabaseUnavailable(RuntimeError):
     """The database could not be reached within the allowed time."""
 
@@ -32,6 +36,11 @@ async def open_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Async
         kwargs={"autocommit": True},
         open=False,
         name="monitor-center",
+        # A lost connection is re-dialled with a back-off that doubles up to this long,
+        # then given up, and a waiting client dials afresh from 1 s. The default (300 s)
+        # left gaps of up to ~2 min between tries: 54 s to notice the database back after
+        # a 70 s outage, under 1 s with this (measured through tests/outage/proxy.py).
+        reconnect_timeout=RECONNECT_TIMEOUT,
     )
     await pool.open(wait=True, timeout=30)
     return pool
