@@ -78,7 +78,9 @@ def test_stack_layout() -> None:
     assert services["grafana"]["image"].startswith("grafana/grafana-oss:")
     assert services["center"]["build"] == "."
     assert services["demo"]["profiles"] == ["demo"]
-    assert set(doc["volumes"]) == {"db-data", "grafana-data", "demo-data"}
+    assert set(doc["volumes"]) == {"center-data", "db-data", "grafana-data", "demo-data"}
+    # The working directory holds the outage spool: it must survive a new container.
+    assert "center-data:/var/lib/monitor-center" in services["center"]["volumes"]
     dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
     assert "\nUSER monitor\n" in dockerfile
     assert "\nHEALTHCHECK " in dockerfile
