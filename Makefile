@@ -46,9 +46,12 @@ format: venv
 test: venv timescaledb browser check
 	$(BIN)/pytest
 
+# Every benchmark and its reference, one table at the end (about 13 minutes);
+# e.g. make bench BENCH_ARGS="--skip fanout --markdown /tmp/bench.md" (python -m bench --help).
+BENCH_ARGS ?=
 bench: venv timescaledb
 	bash bench/install-references.sh
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

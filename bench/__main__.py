@@ -1,17 +1,22 @@
 """Run the benchmarks and print one table (``make bench``).
 
 Every benchmark runs by default; ``--only detection`` picks some, ``--skip probes``
-leaves some out (both may be repeated).
+leaves some out (both may be repeated). The table comes last, with the date and the
+machine; ``--markdown FILE`` writes it in Markdown too (the README's copy).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any
 
 from bench import detection, fanout, hostile, ingest, probes, sla
-from bench.table import Row, render
+from bench.machine import describe
+from bench.table import Row, markdown, render
 from monitor_center.runtime import run
 
 BENCHMARKS = ("probes", "detection", "ingest", "fanout", "sla", "hostile")
@@ -21,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only these")
     parser.add_argument("--skip", action="append", choices=BENCHMARKS, default=[])
+    parser.add_argument("--markdown", type=Path, help="also write the table here, in Markdown")
+    parser.add_argument(
+        "--no-prometheus",
+        action="store_true",
+        help="do not run Prometheus/Alertmanager references (detection falls back to"
+        " PRODUCT.md's figures)",
+    )
     probing = parser.add_argument_group("probes")
     probing.add_argument("--endpoints", type=int, default=5000)
     probing.add_argument("--seconds", type=float, default=20.0)
@@ -43,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[Row]]:
+    reference = not args.no_prometheus
     if name == "probes":
         return probes.run(endpoints=args.endpoints, seconds=args.seconds, workers=args.workers)
     if name == "ingest":
@@ -58,16 +71,24 @@ def _benchmark(name: str, args: argparse.Namespace) -> Coroutine[Any, Any, list[
         failures=args.failures,
         retry_interval=args.retry_interval,
         runs=args.runs,
+        reference=reference,
     )
 
 
 def main() -> None:
     args = _parser().parse_args()
     chosen = [n for n in BENCHMARKS if n in (args.only or BENCHMARKS) and n not in args.skip]
+    started = time.monotonic()
+    machine = describe()  # before the runs: the load average says how busy it was
     rows: list[Row] = []
     for name in chosen:
         rows += run(_benchmark(name, args))
-    render(rows)
+    minutes = (time.monotonic() - started) / 60
+    load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    caption = f"Started {machine}. Took {minutes:.1f} min; load average at the end {load}."
+    render(rows, caption=caption)
+    if args.markdown:
+        args.markdown.write_text(markdown(rows, caption))
 
 
 if __name__ == "__main__":

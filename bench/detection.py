@@ -17,37 +17,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import math
 import random
 import socket
-import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-import psycopg
-from aiohttp import web
 from pydantic import SecretStr
 from websockets.asyncio.client import connect
 
-from alerts.channels.webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
-from bench.probes import ADMIN_URL
+from bench import detection_reference
+from bench.outages import (
+    SECRET,
+    Arrivals,
+    Loopback,
+    Outcome,
+    loopback_server,
+    one_outage,
+    phase_pairs,
+)
+from bench.scratch import scratch_database
 from bench.table import Row
 from monitor_center.config import parse_config_text
 from monitor_center.service import Service
 from monitor_center.settings import Settings
 
 TOKEN = "bench-viewer-token-0123456789"
-SECRET = "bench-webhook-secret-0123456789"
+_scratch_database = scratch_database  # bench/fanout.py imports it from here
 RULE = "endpoint-down"
-REFERENCE_NAME = "Prometheus+blackbox+AM (PRODUCT.md)"
-# PRODUCT.md, measured on this machine at a 10 s interval (issue 7 re-measures it).
-REFERENCE_INTERVAL = 10.0
-REFERENCE_FIRE = 41.0
-REFERENCE_RESOLVED = 300.0
-
-Message = dict[str, Any]
+# Fall-backs, used only when Prometheus, Alertmanager or blackbox_exporter is missing:
+# PRODUCT.md's figures, measured on the development machine at a 10 s interval.
+PUBLISHED_NAME = "Prometheus+blackbox+AM, PRODUCT.md (tools missing)"
+PUBLISHED_INTERVAL = 10.0
+PUBLISHED_FIRE = 41.0
+PUBLISHED_RESOLVED = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,102 +84,6 @@ class Scenario:
         return f"{self.name}-{run + 1}"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """One outage, in seconds from its flip; ``inf`` for what never came.
-
-    ``*_probe`` is when the probe that decided it reached the endpoint (the
-    ``failures``-th failed one, the first good one), so ``event - probe`` is the
-    center's own share: state, rule, outbox, HTTP or websocket.
-    """
-
-    fire_webhook: float
-    fire_feed: float
-    fire_probe: float
-    resolved_webhook: float
-    resolved_probe: float
-
-
-class Arrivals:
-    """Things that arrived, each with its ``time.monotonic()``; waited on, never polled."""
-
-    def __init__(self) -> None:
-        self._items: list[tuple[float, Message]] = []
-        self._changed = asyncio.Condition()
-
-    async def add(self, item: Message) -> None:
-        async with self._changed:
-            self._items.append((time.monotonic(), item))
-            self._changed.notify_all()
-
-    def nth_after(self, since: float, wanted: Callable[[Message], bool], n: int) -> float:
-        """When the ``n``-th wanted item at or after ``since`` came (``inf``: not yet)."""
-        times = [t for t, m in self._items if t >= since and wanted(m)]
-        return times[n - 1] if len(times) >= n else math.inf
-
-    async def first_after(
-        self, since: float, wanted: Callable[[Message], bool], timeout: float
-    ) -> float:
-        """When the first wanted item at or after ``since`` came; ``inf`` after ``timeout``."""
-
-        def found() -> float | None:
-            return next((t for t, m in self._items if t >= since and wanted(m)), None)
-
-        try:
-            async with asyncio.timeout(timeout), self._changed:
-                await self._changed.wait_for(lambda: found() is not None)
-        except TimeoutError:
-            return math.inf
-        result = found()
-        return math.inf if result is None else result
-
-
-@dataclass(slots=True)
-class Loopback:
-    """The monitored endpoints (200, or 503 while failing) and the webhook receiver."""
-
-    failing: set[str] = field(default_factory=set)
-    probes: Arrivals = field(default_factory=Arrivals)
-    hook: Arrivals = field(default_factory=Arrivals)
-    rejected: int = 0
-
-    async def endpoint(self, request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        # Decided before it is recorded: a probe timed after a flip has seen the flip.
-        status = 503 if name in self.failing else 200
-        await self.probes.add({"endpoint": name})
-        return web.Response(status=status, text=name)
-
-    async def webhook(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        timestamp = request.headers.get(TIMESTAMP_HEADER)
-        signature = request.headers.get(SIGNATURE_HEADER)
-        if not verify_signature(SECRET, timestamp, body, signature, now=time.time()):
-            self.rejected += 1  # counted and reported: a figure from unsigned posts is void
-            return web.Response(status=401)
-        for alert in json.loads(body)["alerts"]:
-            await self.hook.add(alert)
-        return web.Response(text="ok")
-
-
-@contextlib.asynccontextmanager
-async def _loopback_server(loopback: Loopback) -> AsyncIterator[str]:
-    """Serve ``loopback`` on a free 127.0.0.1 port; yield its base URL."""
-    app = web.Application()
-    app.router.add_get("/e/{name}", loopback.endpoint)
-    app.router.add_post("/hook", loopback.webhook)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    await web.SockSite(runner, sock).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
-
-
 def _config_text(scenario: Scenario, base: str) -> str:
     # A 503 answers at once; the timeout only has to fit inside the interval.
     timing = f"interval: {scenario.interval:g}s, timeout: {min(2.0, scenario.interval):g}s"
@@ -199,19 +106,6 @@ channels:
 routes:
   - {{channels: [bench-hook]}}
 """
-
-
-@contextlib.contextmanager
-def _scratch_database() -> Iterator[str]:
-    """A new empty database on the bench cluster, dropped afterwards."""
-    dbname = f"mc_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
 
 
 @contextlib.asynccontextmanager
@@ -255,98 +149,24 @@ async def _live_feed(base: str) -> AsyncIterator[Arrivals]:
                 await reader
 
 
-def _probe_of(endpoint: str) -> Callable[[Message], bool]:
-    def wanted(probe: Message) -> bool:
-        return bool(probe.get("endpoint") == endpoint)
-
-    return wanted
-
-
-def _hook_alert(status: str, subject: str) -> Callable[[Message], bool]:
-    def wanted(alert: Message) -> bool:
-        labels = alert.get("labels", {})
-        return bool(alert.get("status") == status and labels.get("subject") == subject)
-
-    return wanted
-
-
-def _feed_alert(state: str, subject: str) -> Callable[[Message], bool]:
-    def wanted(message: Message) -> bool:
-        return bool(
-            message.get("type") == "alert"
-            and message.get("state") == state
-            and message.get("subject") == subject
-        )
-
-    return wanted
-
-
-def stratified_phases(rng: random.Random, runs: int, interval: float) -> list[float]:
-    """One random phase in each of ``runs`` equal slices of the interval, shuffled.
-
-    Independent draws can all land late in the interval, where detection is quickest
-    (3 runs did in a trial); one per slice always tries a flip just after a probe too.
-    """
-    phases = [(k + rng.random()) * interval / runs for k in range(runs)]
-    rng.shuffle(phases)
-    return phases
-
-
-async def _flip_after_probe(
-    loopback: Loopback, endpoint: str, phase: float, *, down: bool
-) -> float:
-    """Wait for a probe of ``endpoint``, then ``phase`` seconds, then flip it.
-
-    Returns the flip's ``time.monotonic()``.
-    """
-    await loopback.probes.first_after(time.monotonic(), _probe_of(endpoint), 60.0)
-    await asyncio.sleep(phase)  # the phase itself, not a wait for a state
-    if down:
-        loopback.failing.add(endpoint)
-    else:
-        loopback.failing.discard(endpoint)
-    return time.monotonic()
-
-
-async def _one_outage(
-    loopback: Loopback, feed: Arrivals, scenario: Scenario, run: int, phases: tuple[float, float]
-) -> Outcome:
-    """Take one endpoint down and bring it back, each at the given phase."""
-    endpoint, wait = scenario.endpoint(run), scenario.deadline
-    down = await _flip_after_probe(loopback, endpoint, phases[0], down=True)
-    hook = await loopback.hook.first_after(down, _hook_alert("firing", endpoint), wait)
-    live = await feed.first_after(down, _feed_alert("firing", endpoint), wait)
-    deciding = loopback.probes.nth_after(down, _probe_of(endpoint), scenario.failures)
-    up = await _flip_after_probe(loopback, endpoint, phases[1], down=False)
-    resolved = await loopback.hook.first_after(up, _hook_alert("resolved", endpoint), wait)
-    good = loopback.probes.nth_after(up, _probe_of(endpoint), 1)
-    outcome = Outcome(hook - down, live - down, deciding - down, resolved - up, good - up)
-    print(
-        f"  {endpoint}: outage -> webhook {outcome.fire_webhook:.2f} s,"
-        f" feed {outcome.fire_feed:.2f} s (deciding probe at {outcome.fire_probe:.2f} s);"
-        f" recovery -> resolved {outcome.resolved_webhook:.2f} s"
-        f" (good probe at {outcome.resolved_probe:.2f} s)"
-    )
-    return outcome
-
-
 async def _measure(scenario: Scenario, rng: random.Random) -> list[Outcome]:
     """Run ``scenario`` against a fresh service and database."""
     loopback = Loopback()
-    phases = list(
-        zip(
-            stratified_phases(rng, scenario.runs, scenario.interval),
-            stratified_phases(rng, scenario.runs, scenario.interval),
-            strict=True,
-        )
-    )
-    with _scratch_database() as url:
-        async with _loopback_server(loopback) as base:
+    phases = phase_pairs(rng, scenario.runs, scenario.interval)
+    with scratch_database() as url:
+        async with loopback_server(loopback) as base:
             config = parse_config_text(_config_text(scenario, base), filename="bench", env={})
             settings = Settings(database_url=SecretStr(url), rule_eval_interval=1)
             async with _serving(Service(settings, config)) as api, _live_feed(api) as feed:
                 outcomes = [
-                    await _one_outage(loopback, feed, scenario, run, phases[run])
+                    await one_outage(
+                        loopback,
+                        feed,
+                        scenario.endpoint(run),
+                        scenario.failures,
+                        phases[run],
+                        scenario.deadline,
+                    )
                     for run in range(scenario.runs)
                 ]
     if loopback.rejected:
@@ -354,41 +174,68 @@ async def _measure(scenario: Scenario, rng: random.Random) -> list[Outcome]:
     return outcomes
 
 
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """The reference's figures for one kind of event: worst of its runs, and its name."""
+
+    value: float | None
+    name: str
+    runs: tuple[float, ...] = ()
+
+    @classmethod
+    def of(cls, measured: list[Outcome] | None, interval: float) -> dict[str, Reference]:
+        """Webhook, feed and resolved references: measured, or PRODUCT.md's figures."""
+        if measured is None:
+            # Published at a 10 s interval; against another it means nothing.
+            at_10s = interval == PUBLISHED_INTERVAL
+            fire = cls(PUBLISHED_FIRE if at_10s else None, PUBLISHED_NAME)
+            resolved = cls(PUBLISHED_RESOLVED if at_10s else None, PUBLISHED_NAME)
+            return {"hook": fire, "feed": fire, "resolved": resolved}
+
+        def worst(name: str, values: list[float]) -> Reference:
+            return cls(max(values), f"{name}, same run, worst of {len(values)}", tuple(values))
+
+        return {
+            "hook": worst("Prometheus+blackbox+AM webhook", [o.fire_webhook for o in measured]),
+            "feed": worst("Prometheus firing (before AM)", [o.fire_feed for o in measured]),
+            "resolved": worst("Prometheus+blackbox+AM", [o.resolved_webhook for o in measured]),
+        }
+
+
 def _row(
-    what: str, target: float, runs: list[tuple[float, float]], reference: float | None, setup: str
+    what: str, target: float, runs: list[tuple[float, float]], reference: Reference, setup: str
 ) -> Row:
     """``runs``: (event, deciding probe) per outage, in seconds from the flip."""
     events = [event for event, _ in runs]
     share = max(event - probe for event, probe in runs)
     each = ", ".join(f"{t:.1f}" for t in events)
+    theirs = ", ".join(f"{t:.1f}" for t in reference.runs)
     return Row(
         "detection",
         "s",
         target,
         max(events),
-        reference,
-        REFERENCE_NAME,
+        reference.value,
+        reference.name,
         higher_is_better=False,
-        note=f"{what}; {setup}; worst of {len(runs)} ({each}); <= {share:.2f} s after the probe",
+        note=f"{what}; {setup}; worst of {len(runs)} ({each}); <= {share:.2f} s after the"
+        " probe" + (f"; reference runs {theirs}" if theirs else ""),
     )
 
 
-def _rows(scenario: Scenario, outcomes: list[Outcome]) -> list[Row]:
+def _rows(scenario: Scenario, outcomes: list[Outcome], refs: dict[str, Reference]) -> list[Row]:
     setup = f"every {scenario.interval:g}s, failures {scenario.failures}"
     if scenario.retry_interval is not None:
+        # Prometheus has no fast re-probes: the reference is the same as without them.
         setup += f", retry_interval {scenario.retry_interval:g}s"
-    # The reference was measured at a 10 s interval; against another it means nothing.
-    comparable = scenario.interval == REFERENCE_INTERVAL
-    fire_ref = REFERENCE_FIRE if comparable else None
-    resolved_ref = REFERENCE_RESOLVED if comparable else None
     fire, resolved = scenario.fire_target, scenario.resolve_target
     hook = [(o.fire_webhook, o.fire_probe) for o in outcomes]
     live = [(o.fire_feed, o.fire_probe) for o in outcomes]
     back = [(o.resolved_webhook, o.resolved_probe) for o in outcomes]
     return [
-        _row("outage -> firing, webhook", fire, hook, fire_ref, setup),
-        _row("outage -> firing, live feed", fire, live, fire_ref, setup),
-        _row("recovery -> resolved, webhook", resolved, back, resolved_ref, setup),
+        _row("outage -> firing, webhook", fire, hook, refs["hook"], setup),
+        _row("outage -> firing, live feed", fire, live, refs["feed"], setup),
+        _row("recovery -> resolved, webhook", resolved, back, refs["resolved"], setup),
     ]
 
 
@@ -398,16 +245,35 @@ async def run(
     retry_interval: float = 1.0,
     runs: int = 3,
     seed: int = 7,
+    reference: bool = True,
 ) -> list[Row]:
-    """Measure both scenarios (without and with fast re-probes), ``runs`` outages each."""
+    """Measure both scenarios (without and with fast re-probes), ``runs`` outages each,
+    and, at the same time unless ``reference`` is off, Prometheus + blackbox_exporter +
+    Alertmanager on the same outages (the phases of the first scenario)."""
     rng = random.Random(seed)
     scenarios = [
         Scenario("plain", interval, failures, None, runs),
         Scenario("fast", interval, failures, retry_interval, runs),
     ]
-    rows: list[Row] = []
-    for scenario in scenarios:
-        retry = f", retry_interval {scenario.retry_interval:g}s" if scenario.retry_interval else ""
-        print(f"detection: {runs} outages, every {interval:g}s, failures {failures}{retry}")
-        rows += _rows(scenario, await _measure(scenario, rng))
-    return rows
+    stop = threading.Event()
+    phases = phase_pairs(random.Random(seed), runs, interval)
+    theirs = asyncio.ensure_future(
+        asyncio.to_thread(detection_reference.measure, interval, failures, phases, stop)
+        if reference
+        else asyncio.sleep(0, None)
+    )
+    ours: list[tuple[Scenario, list[Outcome]]] = []
+    try:
+        for scenario in scenarios:
+            retry = (
+                f", retry_interval {scenario.retry_interval:g}s" if scenario.retry_interval else ""
+            )
+            print(f"detection: {runs} outages, every {interval:g}s, failures {failures}{retry}")
+            ours.append((scenario, await _measure(scenario, rng)))
+        measured = await theirs
+    finally:
+        stop.set()  # the reference's thread stops within a second if it is still going
+        with contextlib.suppress(BaseException):
+            await theirs
+    refs = Reference.of(measured, interval)
+    return [row for scenario, outcomes in ours for row in _rows(scenario, outcomes, refs)]

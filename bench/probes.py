@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import resource
 import time
 import urllib.request
-import uuid
 
-import psycopg
 from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
 from bench.procs import blackbox_exporter, nginx, wrk_requests_per_second
+from bench.scratch import scratch_database
 from bench.table import Row
 from collectors.http import HttpProber, ProbeSpec
 from core.clock import SystemClock
@@ -30,9 +28,6 @@ from monitor_center.probe_workers import ProbeWorkerPool
 from monitor_center.scheduling import ProbeScheduler, Target
 from monitor_center.writer import ResultWriter
 
-ADMIN_URL = os.environ.get(
-    "MONITOR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 TARGET = 3000.0
 BLACKBOX_PUBLISHED = 1000.0  # per core, the figure PRODUCT.md quotes
 
@@ -40,20 +35,13 @@ BLACKBOX_PUBLISHED = 1000.0  # per core, the figure PRODUCT.md quotes
 async def _measure_ours(
     nginx_port: int, endpoints: int, seconds: float, workers: int
 ) -> tuple[float, float, int]:
-    dbname = f"mc_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
-    try:
+    with scratch_database() as url:
         await apply_migrations(url)
         pool = await open_pool(url, min_size=2, max_size=4)
         try:
             return await _run_scheduler(pool, nginx_port, endpoints, seconds, workers)
         finally:
             await pool.close()
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
 
 
 async def _run_scheduler(
@@ -113,10 +101,10 @@ async def _run_scheduler(
 
 
 def _measure_blackbox(nginx_port: int) -> float | None:
-    with blackbox_exporter() as port:
-        if port is None:
+    with blackbox_exporter() as server:
+        if server is None:
             return None
-        url = f"http://127.0.0.1:{port}/probe?module=http_2xx&target=http://127.0.0.1:{nginx_port}/"
+        url = f"http://127.0.0.1:{server.port}/probe?module=http_2xx&target=http://127.0.0.1:{nginx_port}/"
         with urllib.request.urlopen(url, timeout=10) as resp:
             if "probe_success 1" not in resp.read().decode():
                 raise RuntimeError("blackbox_exporter's probe of nginx did not succeed")

@@ -8,7 +8,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -48,16 +49,38 @@ http {{
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A reference process listening on ``127.0.0.1:port``."""
+
+    port: int
+    pid: int
+    workdir: Path
+
+
 @contextlib.contextmanager
-def _listening(argv: list[str], port: int) -> Iterator[int]:
-    """Run ``argv`` until the block ends, once something listens on ``port``."""
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _listening(argv: list[str], port: int, workdir: Path) -> Iterator[Server]:
+    """Run ``argv`` until the block ends, once something listens on ``port``.
+
+    Its output goes to ``workdir/output.log``, quoted when it fails to start.
+    """
+    log = workdir / "output.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
     try:
-        wait_port(port)
-        yield port
+        try:
+            wait_port(port, timeout=30.0)
+        except RuntimeError as error:
+            tail = log.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{argv[0]} did not start: {error}\n{tail}") from None
+        yield Server(port, proc.pid, workdir)
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 @contextlib.contextmanager
@@ -65,7 +88,7 @@ def nginx() -> Iterator[int | None]:
     """A one-worker nginx answering 200 on every path; yields its port (None if absent)."""
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
+    )  # /usr/sbin is not on every user's PATH
     if binary is None:
         yield None
         return
@@ -73,8 +96,8 @@ def nginx() -> Iterator[int | None]:
     with tempfile.TemporaryDirectory(prefix="mc-bench-nginx-") as tmp:
         conf = Path(tmp) / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=tmp, port=port))
-        with _listening([binary, "-c", str(conf), "-p", tmp], port) as listening:
-            yield listening
+        with _listening([binary, "-c", str(conf), "-p", tmp], port, Path(tmp)) as server:
+            yield server.port
 
 
 BLACKBOX_CONF = """
@@ -87,10 +110,14 @@ modules:
 """
 
 
+def _binary(name: str) -> str | None:
+    return shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+
+
 @contextlib.contextmanager
-def blackbox_exporter() -> Iterator[int | None]:
+def blackbox_exporter() -> Iterator[Server | None]:
     """Debian's prometheus-blackbox-exporter on a free port (None if not installed)."""
-    binary = shutil.which("prometheus-blackbox-exporter")
+    binary = _binary("prometheus-blackbox-exporter")
     if binary is None:
         yield None
         return
@@ -99,8 +126,54 @@ def blackbox_exporter() -> Iterator[int | None]:
         conf = Path(tmp) / "blackbox.yml"
         conf.write_text(BLACKBOX_CONF)
         argv = [binary, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{port}"]
-        with _listening(argv, port) as listening:
-            yield listening
+        with _listening(argv, port, Path(tmp)) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def prometheus(config: Callable[[Path], str]) -> Iterator[Server | None]:
+    """Debian's prometheus on a free port with ``config(workdir)`` as its configuration
+    and its TSDB in a temporary directory (None if not installed)."""
+    binary = _binary("prometheus")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="mc-bench-prom-") as tmp:
+        conf = Path(tmp) / "prometheus.yml"
+        conf.write_text(config(Path(tmp)))
+        argv = [
+            binary,
+            f"--config.file={conf}",
+            f"--storage.tsdb.path={tmp}/data",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ]
+        with _listening(argv, port, Path(tmp)) as server:
+            yield server
+
+
+@contextlib.contextmanager
+def alertmanager(config: str) -> Iterator[Server | None]:
+    """Debian's prometheus-alertmanager on a free port, standalone (no cluster gossip:
+    one instance, as a single-server operator runs it), state in a temporary directory
+    (None if not installed)."""
+    binary = _binary("prometheus-alertmanager")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="mc-bench-am-") as tmp:
+        conf = Path(tmp) / "alertmanager.yml"
+        conf.write_text(config)
+        argv = [
+            binary,
+            f"--config.file={conf}",
+            f"--storage.path={tmp}/data",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ]
+        with _listening(argv, port, Path(tmp)) as server:
+            yield server
 
 
 def wrk_requests_per_second(url: str, seconds: int = 10, connections: int = 64) -> float | None:

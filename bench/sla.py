@@ -8,25 +8,21 @@ and ``monitor-center sla report --all`` run): median of several runs after a war
 
 from __future__ import annotations
 
-import os
 import random
 import statistics
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
+from bench.scratch import scratch_database
 from bench.table import Row
 from monitor_center.db import apply_migrations, open_pool
 from monitor_center.db.repositories.sla import SlaRepository
 from monitor_center.sla import Period, SlaQuery, compute_sla
 
-ADMIN_URL = os.environ.get(
-    "MONITOR_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 TARGET_MS = 500.0
 REFERENCE_MS = 15_000.0  # the fast end of 15-45 s
@@ -166,12 +162,8 @@ async def _median_ms(pool: AsyncConnectionPool, query: SlaQuery, runs: int) -> f
 
 async def run(endpoints: int = 1000, runs: int = 7) -> list[Row]:
     """Fill a scratch database, time the previous month and the month to date."""
-    dbname = f"mc_bench_sla_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {dbname}")
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
     now = datetime.now(UTC)
-    try:
+    with scratch_database("mc_bench_sla") as url:
         await apply_migrations(url)
         began = time.perf_counter()
         rows = _fill(url, endpoints, now)
@@ -184,9 +176,6 @@ async def run(endpoints: int = 1000, runs: int = 7) -> list[Row]:
             to_date = await _median_ms(pool, SlaQuery(this_month, now), runs)
         finally:
             await pool.close()
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
     note = f"median of {runs}, {endpoints:,} endpoints, a year of rollups"
     return [
         Row("SLA report, last month", "ms", TARGET_MS, previous, REFERENCE_MS, REFERENCE,

@@ -1,0 +1,54 @@
+"""The reference configurations are valid for the real tools."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench.prom_config import alertmanager_config, prometheus_config, rules
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (bench/install-references.sh installs it)")
+    return path
+
+
+def test_prometheus_accepts_the_reference_scrape_config_and_rule(tmp_path: Path) -> None:
+    promtool = _tool("promtool")
+    (tmp_path / "rules.yml").write_text(rules(10.0, 3))
+    config = prometheus_config(
+        [("portal-1", "http://127.0.0.1:9/e/portal-1")],
+        9115,
+        10.0,
+        rules_file=str(tmp_path / "rules.yml"),
+        alertmanagers=(9093, 9094),
+    )
+    (tmp_path / "prometheus.yml").write_text(config)
+    checked = subprocess.run(
+        [promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "1 rules found" in checked.stdout
+
+
+def test_the_reference_rule_waits_for_the_same_number_of_failed_probes() -> None:
+    # Pending at the first failed probe's evaluation, firing two intervals later: the
+    # third failed probe, as `endpoint_down` with `failures: 3`.
+    assert '"for": "20s"' in rules(10.0, 3)
+    assert '"for": "0s"' in rules(10.0, 1)
+
+
+def test_alertmanager_accepts_the_reference_route(tmp_path: Path) -> None:
+    amtool = _tool("amtool")
+    (tmp_path / "am.yml").write_text(alertmanager_config("http://127.0.0.1:9/hook"))
+    checked = subprocess.run(
+        [amtool, "check-config", str(tmp_path / "am.yml")], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
