@@ -119,6 +119,54 @@ async def _serve(
         await service.stop()
 
 
+@app.command()
+def worker(
+    config_file: Annotated[Path, typer.Option("--config", help="the YAML config")],
+) -> None:
+    """Probe a share of the fleet beside the other processes on the same database (no API).
+
+    Every serve and worker process on one database and config shares the endpoints
+    through leases in PostgreSQL; see "Scale-out" in the README. SIGINT or SIGTERM stop
+    it cleanly (its endpoints go to the others at once), SIGHUP re-reads the config.
+    """
+    settings = _settings()
+    _configure_logging(settings.log_level)
+    config = _load(config_file)
+    if settings.database_url is None:
+        err.print("[red]MONITOR_DATABASE_URL is not set[/red] (a libpq URL of the database)")
+        raise typer.Exit(EXIT_CONFIG)
+    try:
+        run(_work(settings, config, config_file))
+    except DatabaseUnavailable as exc:
+        err.print(f"[red]{exc}[/red]", markup=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+async def _work(settings: Settings, config: Config, config_file: Path) -> None:
+    from monitor_center.service import Service
+
+    service = Service(
+        settings,
+        config,
+        config_loader=functools.partial(load_config, config_file, os.environ),
+        role="worker",
+    )
+    await service.start()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(service)))
+    try:
+        await stopping.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        await service.stop()
+
+
 async def _reload(service: Service) -> None:
     """SIGHUP: re-read the config; on errors log each one and keep running the old one."""
     log = logging.getLogger("monitor_center.reload")

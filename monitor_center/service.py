@@ -30,6 +30,7 @@ from monitor_center.api.live_route import (
     PING_INTERVAL_SECONDS,
     PING_TIMEOUT_SECONDS,
 )
+from monitor_center.cluster import ClusterNode, Role, results_only
 from monitor_center.config import Config, Endpoint
 from monitor_center.db import apply_migrations, open_pool, wait_for_database
 from monitor_center.db.repositories import (
@@ -100,8 +101,10 @@ class Service:
         registry: CollectorRegistry | None = None,
         prober: Prober | None = None,
         config_loader: Callable[[], Config] | None = None,
+        role: Role = "serve",
     ) -> None:
-        """``config_loader`` re-reads the config on reload (SIGHUP or the admin API)."""
+        """``config_loader`` re-reads the config on reload (SIGHUP or the admin API);
+        ``role`` is what this process tells the cluster it is (``worker``: no API)."""
         if settings.database_url is None:
             raise ValueError("MONITOR_DATABASE_URL is not set")
         self.settings = settings
@@ -114,15 +117,27 @@ class Service:
         self._prober: Prober | None = prober
         if prober is None and settings.probe_workers == 0:
             self._prober = HttpProber(clock=self.clock)
+        self._reload_lock = asyncio.Lock()
+        # Every process is a member: it probes the endpoints it holds leases for, and
+        # the leader runs the once-per-center jobs (monitor_center/cluster/).
+        self.cluster = ClusterNode(
+            settings,
+            role,
+            apply=self._apply_assignment,
+            on_remote=self.on_remote_result,
+            lead=self._lead,
+            step_down=self._step_down,
+            lock=self._reload_lock,
+        )
         self.scheduler: Schedule = self._new_schedule()
         self._listeners: list[StateListener] = []
         self._pool: AsyncConnectionPool | None = None
         self._writer: ResultWriter | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._rollups: RollupLoop | None = None
+        self._probing = False
         self._server: uvicorn.Server | None = None
         self._config_loader = config_loader
-        self._reload_lock = asyncio.Lock()
         self.alerting: Alerting | None = None
         # seq starts at the start time in microseconds: a restart never reuses numbers.
         first_seq = int(self.clock.now().timestamp() * 1_000_000)
@@ -206,20 +221,21 @@ class Service:
         )
         self.metrics.watch_writer(lambda: self.writer.pending)
         self._writer.start()
-        await self._start_alerting()
         series_spool = self._spool(READING_CODEC, self.series.metrics.dropped.inc)
         await self.series.start(self._pool, self.config, spool=series_spool)
         self.storage_alarm.start()
         if self._own_prober and isinstance(self._prober, HttpProber):
             await self._prober.__aenter__()
+        await self._join_cluster()
         self.scheduler.set_targets(self._targets())
         self.scheduler.start()
+        self._probing = True
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="state-sweeper")
-        self._start_rollups()
         log.info("probing %d endpoints", len(self.config.endpoints))
 
     async def stop(self) -> None:
-        await self.scheduler.shutdown()
+        await self.scheduler.shutdown()  # first: no probe starts once stop() is called
+        await self.cluster.stop_following()
         await self.storage_alarm.stop()
         await self.series.stop()
         if self.alerting is not None:
@@ -236,6 +252,7 @@ class Service:
             await self._writer.close()
         if self._rollups:
             await self._rollups.stop()
+        await self.cluster.stop()
         if self._pool:
             self.ctx.pool = None
             await self._pool.close()
@@ -288,24 +305,36 @@ class Service:
             self.ctx.auth = token_auth(config)
             self._register_endpoints(config)
             self.series.reload(config)
+            if not self.cluster.leading:  # series are polled by the leader only
+                self.series.schedule.set_targets([])
             if self.alerting is not None:
                 await self.alerting.reload(config)
-            if isinstance(self.scheduler, ProbeScheduler):
-                self.scheduler.set_targets(self._targets())
-            else:  # worker shards are fixed at spawn: replace the pool
-                await self.scheduler.shutdown()
-                self.scheduler = self._new_schedule()
-                self.scheduler.set_targets(self._targets())
-                self.scheduler.start()
+            await self._retarget()
+            await self.cluster.reconfigure(config)
             log.info("config reloaded: %d endpoints", len(config.endpoints))
 
     def _new_schedule(self) -> Schedule:
         if self._prober is None:
             return ProbeWorkerPool(self.settings.probe_workers, self.on_result, self.metrics)
-        return ProbeScheduler(self._prober, self.on_result, self.metrics, self.clock)
+        prober = self.cluster.gate(self._prober, self.clock)
+        return ProbeScheduler(prober, results_only(self.on_result), self.metrics, self.clock)
+
+    async def _retarget(self) -> None:
+        """Schedule what this process owns now (a config change or a lease change)."""
+        if isinstance(self.scheduler, ProbeScheduler):
+            self.scheduler.set_targets(self._targets())
+        elif self._probing:  # worker shards are fixed at spawn: replace the pool
+            await self.scheduler.shutdown()
+            self.scheduler = self._new_schedule()
+            self.scheduler.set_targets(self._targets())
+            self.scheduler.start()
+
+    async def _apply_assignment(self, owned: frozenset[str]) -> None:
+        await self._retarget()
 
     def _targets(self) -> list[Target]:
-        """One target per endpoint, with fast re-probes where ``retry_interval`` is set.
+        """One target per endpoint this process holds the lease of, with fast re-probes
+        where ``retry_interval`` is set.
 
         A failure is re-probed up to ``failures - 1`` times, ``failures`` taken from the
         strictest ``endpoint_down`` rule (3 without one), so the rule can fire before
@@ -327,26 +356,37 @@ class Service:
                 retries=max(failures - 1, 0),
             )
             for e in self.config.endpoints
+            if self.cluster.scheduled(e.id)
         ]
 
     def on_result(self, result: ProbeResult) -> None:
-        """Every probe result passes here exactly once."""
+        """Every probe result of this process passes here exactly once."""
         self.metrics.observe_probe(result)
         if self._writer is not None:
             self._writer.submit(result)
+        self.cluster.share(result)
         change = self.states.record(result)
         if change is not None:
             self._emit(change)
         if self.alerting is not None:
             self.alerting.on_result(result)
 
-    def _emit(self, change: StateChange) -> None:
+    def on_remote_result(self, result: ProbeResult) -> None:
+        """A result another member probed (and stored, and put on the feed): into the
+        states and the alert engine only."""
+        change = self.states.record(result)
+        if change is not None:
+            self._emit(change, publish=False)
+        if self.alerting is not None:
+            self.alerting.on_result(result)
+
+    def _emit(self, change: StateChange, *, publish: bool = True) -> None:
         if change.current == "down" and change.result is not None:
             log.warning("endpoint %s is down: %s", change.endpoint_id, change.result.reason)
         elif change.previous == "down":
             log.info("endpoint %s is %s again", change.endpoint_id, change.current)
         view = self.states.view(change.endpoint_id)
-        if view is not None:
+        if view is not None and publish:  # False: another process announces it
             self.feed.publish(endpoint_message(view, previous=change.previous))
         for listener in self._listeners:
             listener(change)
@@ -390,6 +430,30 @@ class Service:
         """The writers whose failures raise the storage alert."""
         found: list[StorageWriter] = [self._writer] if self._writer else []
         return [*found, self.series.writer] if self.series.started else found
+
+    async def _join_cluster(self) -> None:
+        """Claim this process's share of the endpoints (all of them when it is alone)
+        and, when it leads, start the once-per-center jobs."""
+        assert self._pool is not None
+        self.series.schedule.set_targets([])  # polled by the leader only
+        await self.cluster.start(self._pool, self.config)
+        await self.cluster.follow()
+
+    async def _lead(self) -> None:
+        """This process took the leader lease: alerting, the outbox, series, rollups."""
+        await self._start_alerting()
+        self._start_rollups()
+        self.series.reload(self.config)
+
+    async def _step_down(self) -> None:
+        """The leader lease went to another process: stop the leader's jobs."""
+        self.series.schedule.set_targets([])
+        if self._rollups is not None:
+            await self._rollups.stop()
+            self._rollups = None
+        if self.alerting is not None:
+            await self.alerting.stop()
+            self.ctx.alerting = self.alerting = None
 
     def _start_rollups(self) -> None:
         """Hourly and daily rollups every ``rollup_interval``, raw retention once a day."""
@@ -439,7 +503,8 @@ class Service:
         while True:
             await asyncio.sleep(1.0)
             for change in self.states.sweep():
-                self._emit(change)
+                # Every member sees staleness; the leader alone announces it.
+                self._emit(change, publish=self.cluster.leading)
 
     async def _database_ok(self) -> bool:
         if self._pool is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -110,4 +110,27 @@ class Settings(BaseSettings):
         gt=0,
         description="cap on a series source's (decompressed) response body",
     )
+    cluster_heartbeat_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="seconds between a process's cluster heartbeats (membership, lease"
+        " renewal, claims and hand-overs)",
+    )
+    cluster_lease_ttl: float = Field(
+        default=6.0,
+        gt=0,
+        description="seconds a heartbeat keeps a process live and its leases (endpoints,"
+        " leader) held; at least two heartbeats",
+    )
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _lease_outlives_heartbeats(self) -> Settings:
+        # A lease that lapses between two heartbeats would pass from process to process
+        # whenever one heartbeat is a little late.
+        if self.cluster_lease_ttl < 2 * self.cluster_heartbeat_interval:
+            raise ValueError(
+                f"cluster_lease_ttl ({self.cluster_lease_ttl:g}s) must be at least twice"
+                f" cluster_heartbeat_interval ({self.cluster_heartbeat_interval:g}s)"
+            )
+        return self

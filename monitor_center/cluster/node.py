@@ -1,0 +1,201 @@
+"""This process as a member of its cluster: membership, shared results and leadership.
+
+The service owns one ``ClusterNode``. It asks the node which endpoints to schedule
+(``owned``) and wraps its prober in the node's gate; it hands every result of its own to
+``share`` and receives the other members' through ``on_remote``; and it gives the node
+the two halves of leadership, ``lead`` (start the once-per-center jobs) and
+``step_down`` (stop them), which the node runs, one at a time and under the service's
+lock, as the leader lease comes and goes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from psycopg_pool import AsyncConnectionPool
+
+from core.clock import Clock
+from core.results import ProbeResult
+from monitor_center.cluster.assignment import cluster_key, results_channel
+from monitor_center.cluster.membership import AssignmentHook, Membership
+from monitor_center.cluster.probing import LeasedProber
+from monitor_center.cluster.sharing import ResultShare
+from monitor_center.config import Config
+from monitor_center.db.repositories.cluster import ClusterRepository, MemberInfo
+from monitor_center.scheduling import Prober
+from monitor_center.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Role = Literal["serve", "worker"]
+Job = Callable[[], Awaitable[None]]
+
+
+def new_member_id() -> str:
+    """Unique per process start: host, pid and a random suffix (pids get reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def intervals(config: Config) -> dict[str, float]:
+    """Endpoint id -> probe interval in seconds."""
+    return {e.id: e.interval.total_seconds() for e in config.endpoints}
+
+
+class ClusterNode:
+    """See the module docstring. ``apply`` is awaited with the owned endpoints whenever
+    they change; ``on_remote`` gets each result another member probed."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        role: Role,
+        *,
+        apply: AssignmentHook,
+        on_remote: Callable[[ProbeResult], None],
+        lead: Job,
+        step_down: Job,
+        lock: asyncio.Lock,
+    ) -> None:
+        assert settings.database_url is not None
+        self.settings = settings
+        self.member = MemberInfo(new_member_id(), role, socket.gethostname(), os.getpid())
+        self._url = settings.database_url.get_secret_value()
+        self._apply = apply
+        self._on_remote = on_remote
+        self._lead, self._step_down = lead, step_down
+        self._lock = lock
+        self._membership: Membership | None = None
+        self._share: ResultShare | None = None
+        self._leading_jobs = False
+        self._follower: asyncio.Task[None] | None = None
+
+    @property
+    def membership(self) -> Membership:
+        assert self._membership is not None, "cluster node not started"
+        return self._membership
+
+    # What the service asks ------------------------------------------------------------
+
+    def owns(self, endpoint_id: str) -> bool:
+        """The per-probe gate (see ``Membership.owns``)."""
+        return self._membership is not None and self._membership.owns(endpoint_id)
+
+    def probe_started(self, endpoint_id: str) -> None:
+        if self._membership is not None:
+            self._membership.probe_started(endpoint_id)
+
+    def scheduled(self, endpoint_id: str) -> bool:
+        """Whether the scheduler should hold a job for the endpoint."""
+        return self._membership is not None and endpoint_id in self._membership.owned
+
+    @property
+    def leading(self) -> bool:
+        """True while this process runs the once-per-center jobs."""
+        return self._leading_jobs
+
+    def gate(self, prober: Prober, clock: Clock) -> LeasedProber:
+        """``prober`` behind the lease gate."""
+        return LeasedProber(prober, self, clock)
+
+    def share(self, result: ProbeResult) -> None:
+        """Announce one of this process's results to the other members, if any."""
+        membership = self._membership
+        if self._share is not None and membership is not None and not membership.alone:
+            self._share.submit(result)
+
+    # Life cycle -----------------------------------------------------------------------
+
+    async def start(self, pool: AsyncConnectionPool, config: Config) -> None:
+        """Listen for the others' results, then join and claim a share of the endpoints."""
+        s = self.settings
+        repo = ClusterRepository(pool)
+        self._membership = Membership(
+            repo,
+            self.member,
+            self._apply,
+            heartbeat=s.cluster_heartbeat_interval,
+            ttl=s.cluster_lease_ttl,
+        )
+        self._share = ResultShare(repo, self._url, self.member.id, self._on_remote)
+        key = cluster_key(config)
+        await self._share.start(results_channel(key))
+        await self._membership.start(key, intervals(config))
+        log.info(
+            "cluster %s: member %s (%s), %d member(s) live, %d of %d endpoint(s) here%s",
+            key,
+            self.member.id,
+            self.member.role,
+            len(self._membership.members),
+            len(self._membership.owned),
+            len(config.endpoints),
+            ", leader" if self._membership.leading else "",
+        )
+
+    async def follow(self) -> None:
+        """Start the leader jobs now if this process leads, then follow the lease."""
+        await self._reconcile()
+        self._follower = asyncio.create_task(self._follow_forever(), name="cluster-leadership")
+
+    async def reconfigure(self, config: Config) -> None:
+        """A new config is a new cluster key: switch channel and leases."""
+        key = cluster_key(config)
+        assert self._share is not None
+        await self._share.switch(results_channel(key))
+        await self.membership.reconfigure(key, intervals(config))
+
+    async def stop_following(self) -> None:
+        """Stop reacting to the leader lease (first thing when the service stops)."""
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
+
+    async def stop(self) -> None:
+        """Share the last results and leave: every lease goes back at once."""
+        await self.stop_following()
+        if self._share is not None:
+            await self._share.stop()
+        if self._membership is not None:
+            await self._membership.stop()
+        self._leading_jobs = False
+
+    # Leadership -----------------------------------------------------------------------
+
+    async def _follow_forever(self) -> None:
+        changed = self.membership.leadership_changed
+        while True:
+            # Also on a timeout: a start that failed is tried again. (asyncio.timeout, not
+            # wait_for: on 3.11 wait_for can swallow a cancel that meets the event.)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.settings.cluster_heartbeat_interval):
+                    await changed.wait()
+            changed.clear()
+            try:
+                await self._reconcile()
+            except Exception:  # logged; the next pass tries again
+                log.exception("cluster: starting or stopping the leader jobs failed")
+
+    async def _reconcile(self) -> None:
+        async with self._lock:
+            leading = self.membership.leading
+            if leading and not self._leading_jobs:
+                log.info("cluster: leading: alert evaluation, outbox, series polling, rollups")
+                self._leading_jobs = True
+                try:
+                    await self._lead()
+                except BaseException:
+                    await self._step_down()
+                    self._leading_jobs = False
+                    raise
+            elif not leading and self._leading_jobs:
+                log.info("cluster: no longer leading; leader jobs stopped")
+                self._leading_jobs = False
+                await self._step_down()
