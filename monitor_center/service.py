@@ -31,6 +31,9 @@ from monitor_center.api.live_route import (
     PING_TIMEOUT_SECONDS,
 )
 from monitor_center.cluster import ClusterNode, Role, results_only
+from monitor_center.cluster.follower import FollowerView
+from monitor_center.cluster.forward import LeaderForwarding
+from monitor_center.cluster.node import advertised_url
 from monitor_center.config import Config, Endpoint
 from monitor_center.db import apply_migrations, open_pool, wait_for_database
 from monitor_center.db.repositories import (
@@ -161,11 +164,25 @@ class Service:
             hub=self.hub,
         )
         self.app: FastAPI = create_app(self.ctx)
+        # Alert routes need the alert engine: a process that does not lead forwards them.
+        self.app.add_middleware(
+            LeaderForwarding,
+            local=lambda: self.alerting is not None,
+            leader_url=self.cluster.leader_url,
+            routes=lambda: self.app.routes,
+        )
         # Series polling, storage and pushes; the series routes find it on app.state.
         self.series = SeriesRuntime(
             settings, self.clock, SeriesMetrics(self.metrics.registry), self.feed.publish
         )
         self.app.state.series = self.series
+        if role == "serve":  # its snapshots show the leader's alerts and series
+            self.cluster.follower = FollowerView(
+                self.clock,
+                self.series,
+                lambda: [x.id for x in self.config.series],
+                interval=settings.cluster_heartbeat_interval,
+            )
         # Built now so that a storage_alert naming an unknown channel stops the start.
         self.storage_alarm = StorageAlarm(self._writers, config, self.clock)
         self._spool_metrics = SpoolMetrics(self.metrics.registry)
@@ -259,6 +276,7 @@ class Service:
 
     async def serve(self, host: str, port: int) -> None:
         """Run the API until ``stop_serving``, a signal or cancellation."""
+        self.cluster.advertise(advertised_url(self.settings, host, port))
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app,
@@ -399,7 +417,11 @@ class Service:
             "series": self.series.live.snapshot(),
             "alerts": [
                 alert_feed_message(a)
-                for a in (self.alerting.engine.open_alerts() if self.alerting else [])
+                for a in (
+                    self.alerting.engine.open_alerts()
+                    if self.alerting
+                    else self.cluster.followed_alerts()
+                )
             ],
         }
 

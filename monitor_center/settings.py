@@ -122,6 +122,11 @@ class Settings(BaseSettings):
         description="seconds a heartbeat keeps a process live and its leases (endpoints,"
         " leader) held; at least two heartbeats",
     )
+    cluster_advertise_url: str | None = Field(
+        default=None,
+        description="the URL at which the other processes reach this serve process's API"
+        " (forwarded alert routes); default: the host and port it serves on",
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")

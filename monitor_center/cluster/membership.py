@@ -82,6 +82,7 @@ class Membership:
         self._valid_until = 0.0
         self._reachable = True
         self._leading = False
+        self._leader: str | None = None
         self._members: tuple[MemberInfo, ...] = ()
         self._pruned_at: float | None = None
         self._lock = asyncio.Lock()
@@ -103,9 +104,24 @@ class Membership:
         return frozenset(self._held - self._handed)
 
     @property
+    def leaving(self) -> frozenset[str]:
+        """Owned endpoints waiting for their last probe here before they move."""
+        return frozenset(self._leaving)
+
+    @property
+    def reachable(self) -> bool:
+        """False since a round failed to reach the database, until one succeeds."""
+        return self._reachable
+
+    @property
     def leading(self) -> bool:
         """True while this process holds the leader lease."""
         return self._leading
+
+    @property
+    def leader(self) -> str | None:
+        """The member id holding the leader lease, as of the last round."""
+        return self._leader
 
     @property
     def members(self) -> tuple[MemberInfo, ...]:
@@ -229,6 +245,7 @@ class Membership:
             log.info("cluster: leader lease handed to a serve process")
         elif view.leader is None and (me.role == "serve" or not serve_elsewhere):
             leading = await self._repo.claim_leader(me.id, self.cluster, self._ttl) is not None
+        self._leader = me.id if leading else (None if view.leader == me.id else view.leader)
         self._set_leading(leading)
         if leading and (self._pruned_at is None or started - self._pruned_at >= PRUNE_EVERY):
             self._pruned_at = started

@@ -17,13 +17,16 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Literal
 
 from psycopg_pool import AsyncConnectionPool
 
+from alerts.model import Alert
 from core.clock import Clock
 from core.results import ProbeResult
 from monitor_center.cluster.assignment import cluster_key, results_channel
+from monitor_center.cluster.follower import FollowerView
 from monitor_center.cluster.membership import AssignmentHook, Membership
 from monitor_center.cluster.probing import LeasedProber
 from monitor_center.cluster.sharing import ResultShare
@@ -41,6 +44,16 @@ Job = Callable[[], Awaitable[None]]
 def new_member_id() -> str:
     """Unique per process start: host, pid and a random suffix (pids get reused)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def advertised_url(settings: Settings, host: str, port: int) -> str:
+    """Where the other processes reach this one's API: the setting, else what it serves
+    on (the host's name when it listens on every address)."""
+    if settings.cluster_advertise_url:
+        return settings.cluster_advertise_url
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def intervals(config: Config) -> dict[str, float]:
@@ -71,10 +84,12 @@ class ClusterNode:
         self._on_remote = on_remote
         self._lead, self._step_down = lead, step_down
         self._lock = lock
+        self.follower: FollowerView | None = None
+        """Set in serve processes: the leader's alerts and series while not leading."""
         self._membership: Membership | None = None
         self._share: ResultShare | None = None
         self._leading_jobs = False
-        self._follower: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
 
     @property
     def membership(self) -> Membership:
@@ -100,6 +115,24 @@ class ClusterNode:
         """True while this process runs the once-per-center jobs."""
         return self._leading_jobs
 
+    def advertise(self, url: str) -> None:
+        """Tell the others where this process's API is (sent with the next heartbeat)."""
+        self.member = replace(self.member, api_url=url)
+        if self._membership is not None:
+            self._membership.me = self.member
+
+    def leader_url(self) -> str | None:
+        """The leader's API, when the leader is another process that serves one."""
+        membership = self._membership
+        if membership is None or membership.leader in (None, self.member.id):
+            return None
+        found = [m.api_url for m in membership.members if m.id == membership.leader]
+        return found[0] if found else None
+
+    def followed_alerts(self) -> list[Alert]:
+        """The open alerts as the leader stored them (empty while leading)."""
+        return self.follower.open_alerts if self.follower is not None else []
+
     def gate(self, prober: Prober, clock: Clock) -> LeasedProber:
         """``prober`` behind the lease gate."""
         return LeasedProber(prober, self, clock)
@@ -124,6 +157,8 @@ class ClusterNode:
             ttl=s.cluster_lease_ttl,
         )
         self._share = ResultShare(repo, self._url, self.member.id, self._on_remote)
+        if self.follower is not None:
+            self.follower.bind(pool)
         key = cluster_key(config)
         await self._share.start(results_channel(key))
         await self._membership.start(key, intervals(config))
@@ -141,7 +176,7 @@ class ClusterNode:
     async def follow(self) -> None:
         """Start the leader jobs now if this process leads, then follow the lease."""
         await self._reconcile()
-        self._follower = asyncio.create_task(self._follow_forever(), name="cluster-leadership")
+        self._watch = asyncio.create_task(self._follow_forever(), name="cluster-leadership")
 
     async def reconfigure(self, config: Config) -> None:
         """A new config is a new cluster key: switch channel and leases."""
@@ -152,15 +187,17 @@ class ClusterNode:
 
     async def stop_following(self) -> None:
         """Stop reacting to the leader lease (first thing when the service stops)."""
-        if self._follower is not None:
-            self._follower.cancel()
+        if self._watch is not None:
+            self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-            self._follower = None
+                await self._watch
+            self._watch = None
 
     async def stop(self) -> None:
         """Share the last results and leave: every lease goes back at once."""
         await self.stop_following()
+        if self.follower is not None:
+            await self.follower.stop()
         if self._share is not None:
             await self._share.stop()
         if self._membership is not None:
@@ -188,6 +225,8 @@ class ClusterNode:
             leading = self.membership.leading
             if leading and not self._leading_jobs:
                 log.info("cluster: leading: alert evaluation, outbox, series polling, rollups")
+                if self.follower is not None:
+                    await self.follower.stop()
                 self._leading_jobs = True
                 try:
                     await self._lead()
@@ -199,3 +238,5 @@ class ClusterNode:
                 log.info("cluster: no longer leading; leader jobs stopped")
                 self._leading_jobs = False
                 await self._step_down()
+            if not self._leading_jobs and self.follower is not None:
+                await self.follower.follow()  # no-op while already following
