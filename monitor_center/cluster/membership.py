@@ -2,11 +2,12 @@
 
 Every ``heartbeat`` seconds a round runs: heartbeat and renew what this member holds (one
 transaction), compute its share of the endpoints by rendezvous hashing over the live
-members, claim the free or expired leases of that share (compare-and-set: the database
-decides, never timing luck), hand over what it should no longer hold, and keep or take
-the leader lease. A member is live while its heartbeat is younger than ``ttl``; its
-leases expire with it, so a process that dies has its endpoints claimed by the others
-within ``ttl`` + ``heartbeat``.
+members, claim the leases of that share that are free or held by a dead member
+(compare-and-set: the database decides, never timing luck), hand over what it should no
+longer hold, and keep or take the leader lease. A member is live while its heartbeat is
+younger than ``ttl``, and its leases last as long (a heartbeat writes one row, whatever
+the share), so a process that dies has its endpoints claimed by the others within
+``ttl`` + ``heartbeat``.
 
 Hand-over at slot boundaries: probes run on a per-endpoint grid that every process
 computes alike, and the scheduler only holds jobs for owned endpoints. An endpoint that
@@ -207,8 +208,10 @@ class Membership:
         self._members = view.members
         mine = share_of(self.me.id, self._intervals, [m.id for m in view.members])
         self._plan_handovers(mine)
-        wanted = [e for e in mine if e not in self._held and e not in view.taken]
-        self._held |= await self._repo.claim(self.me.id, self.cluster, wanted, self._ttl)
+        live = {m.id for m in view.members}
+        wanted = [e for e in mine if e not in self._held and view.taken.get(e) not in live]
+        dead = {view.taken[e] for e in wanted if e in view.taken}
+        self._held |= await self._repo.claim(self.me.id, self.cluster, wanted, dead)
         if self.owned != self._applied:
             self._applied = self.owned
             await self._apply(self.owned)

@@ -1,5 +1,5 @@
-"""The lease repository against the real database: compare-and-set claims, expiry,
-renewal by heartbeat, the leader lease and a clean leave."""
+"""The lease repository against the real database: compare-and-set claims, leases that
+last as long as their holder's heartbeat, the leader lease and a clean leave."""
 
 from __future__ import annotations
 
@@ -13,10 +13,21 @@ from tests.waiting import wait_until
 CLUSTER = "c0ffee"
 LONG = 60.0
 SHORT = 0.3
+XMINS = "SELECT xmin::text FROM endpoint_leases ORDER BY endpoint_id"
 
 
 def _member(name: str, role: str = "worker") -> MemberInfo:
     return MemberInfo(name, role, "test-host", 1)
+
+
+async def _expired(repo: ClusterRepository, name: str) -> None:
+    """Wait until ``name``'s heartbeat has expired (as another member sees it)."""
+
+    async def gone() -> bool:
+        view = await repo.beat(_member("observer"), CLUSTER, LONG)
+        return name not in {m.id for m in view.members}
+
+    await wait_until(gone, timeout=5, what=f"{name}'s heartbeat to expire")
 
 
 async def test_two_claimers_of_one_free_lease_one_wins(pool: AsyncConnectionPool) -> None:
@@ -25,8 +36,7 @@ async def test_two_claimers_of_one_free_lease_one_wins(pool: AsyncConnectionPool
     await repo.ensure_leases(CLUSTER, ids)
     for endpoint_id in ids:  # twenty races, each on one row
         a, b = await asyncio.gather(
-            repo.claim("a", CLUSTER, [endpoint_id], LONG),
-            repo.claim("b", CLUSTER, [endpoint_id], LONG),
+            repo.claim("a", CLUSTER, [endpoint_id]), repo.claim("b", CLUSTER, [endpoint_id])
         )
         assert len(a) + len(b) == 1, (endpoint_id, a, b)
 
@@ -37,48 +47,79 @@ async def test_claimers_of_many_leases_at_once_split_them_without_overlap(
     repo = ClusterRepository(pool)
     ids = [f"e{n}" for n in range(300)]
     await repo.ensure_leases(CLUSTER, ids)
-    won = await asyncio.gather(*(repo.claim(m, CLUSTER, ids, LONG) for m in "abc"))
+    won = await asyncio.gather(*(repo.claim(m, CLUSTER, ids) for m in "abc"))
     assert sum(len(w) for w in won) == len(ids)
     assert set().union(*won) == set(ids)
 
 
-async def test_a_held_lease_is_taken_only_once_it_expires(pool: AsyncConnectionPool) -> None:
+async def test_two_claimers_of_a_dead_members_lease_one_wins(pool: AsyncConnectionPool) -> None:
+    repo = ClusterRepository(pool)
+    ids = [f"e{n}" for n in range(20)]
+    await repo.ensure_leases(CLUSTER, ids)
+    await repo.beat(_member("dead"), CLUSTER, SHORT)
+    await repo.claim("dead", CLUSTER, ids)
+    await _expired(repo, "dead")
+    for endpoint_id in ids:
+        a, b = await asyncio.gather(
+            repo.claim("a", CLUSTER, [endpoint_id], dead=["dead"]),
+            repo.claim("b", CLUSTER, [endpoint_id], dead=["dead"]),
+        )
+        assert len(a) + len(b) == 1, (endpoint_id, a, b)
+
+
+async def test_a_lease_is_taken_only_once_its_holders_heartbeat_expires(
+    pool: AsyncConnectionPool,
+) -> None:
     repo = ClusterRepository(pool)
     await repo.ensure_leases(CLUSTER, ["e1"])
-    assert await repo.claim("a", CLUSTER, ["e1"], SHORT) == {"e1"}
-    assert await repo.claim("b", CLUSTER, ["e1"], LONG) == frozenset()
+    await repo.beat(_member("a"), CLUSTER, SHORT)
+    assert await repo.claim("a", CLUSTER, ["e1"]) == {"e1"}
+    assert await repo.claim("b", CLUSTER, ["e1"]) == frozenset()
+    assert await repo.claim("b", CLUSTER, ["e1"], dead=["a"]) == frozenset(), "a is live"
+    await _expired(repo, "a")
+    assert await repo.claim("b", CLUSTER, ["e1"], dead=["a"]) == {"e1"}
+    view = await repo.beat(_member("a"), CLUSTER, LONG)  # a is back: e1 is not its
+    assert view.held == frozenset() and view.taken == {"e1": "b"}
 
-    async def b_takes_it() -> bool:
-        return await repo.claim("b", CLUSTER, ["e1"], LONG) == {"e1"}
 
-    await wait_until(b_takes_it, timeout=5, what="the expired lease taken")
-    assert await repo.claim("a", CLUSTER, ["e1"], LONG) == frozenset()
-
-
-async def test_a_heartbeat_renews_what_the_member_holds(pool: AsyncConnectionPool) -> None:
+async def test_a_holder_that_heartbeats_again_before_the_claim_keeps_its_leases(
+    pool: AsyncConnectionPool,
+) -> None:
     repo = ClusterRepository(pool)
-    await repo.ensure_leases(CLUSTER, ["e1", "e2"])
-    await repo.claim("a", CLUSTER, ["e1"], SHORT)
-    view = await repo.beat(_member("a"), CLUSTER, LONG)
-    assert view.held == {"e1"}
-    assert view.taken == {"e1": "a"}
-    assert [m.id for m in view.members] == ["a"]
+    await repo.ensure_leases(CLUSTER, ["e1"])
+    await repo.beat(_member("a"), CLUSTER, SHORT)
+    await repo.claim("a", CLUSTER, ["e1"])
+    await _expired(repo, "a")
+    await repo.beat(_member("a"), CLUSTER, LONG)  # late, but before b's claim
+    assert await repo.claim("b", CLUSTER, ["e1"], dead=["a"]) == frozenset()
+    assert (await repo.beat(_member("a"), CLUSTER, LONG)).held == {"e1"}
+
+
+async def test_a_heartbeat_keeps_every_lease_with_one_row_written(
+    pool: AsyncConnectionPool,
+) -> None:
+    repo = ClusterRepository(pool)
+    ids = [f"e{n}" for n in range(50)]
+    await repo.ensure_leases(CLUSTER, ids)
+    await repo.beat(_member("a"), CLUSTER, LONG)
+    await repo.claim("a", CLUSTER, ids)
     async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT expires_at - now() FROM endpoint_leases WHERE endpoint_id = 'e1'"
-        )
-        row = await cur.fetchone()
-    assert row is not None and row[0].total_seconds() > LONG - 5, "renewed for LONG"
+        before = await (await conn.execute(XMINS)).fetchall()
+        for _ in range(3):
+            view = await repo.beat(_member("a"), CLUSTER, LONG)
+        after = await (await conn.execute(XMINS)).fetchall()
+    assert view.held == set(ids)
+    assert after == before, "no lease row rewritten by a heartbeat"
 
 
 async def test_a_released_lease_is_free_at_once(pool: AsyncConnectionPool) -> None:
     repo = ClusterRepository(pool)
     await repo.ensure_leases(CLUSTER, ["e1"])
-    await repo.claim("a", CLUSTER, ["e1"], LONG)
+    await repo.claim("a", CLUSTER, ["e1"])
     await repo.release("b", CLUSTER, ["e1"])  # not b's to release: nothing happens
-    assert await repo.claim("b", CLUSTER, ["e1"], LONG) == frozenset()
+    assert await repo.claim("b", CLUSTER, ["e1"]) == frozenset()
     await repo.release("a", CLUSTER, ["e1"])
-    assert await repo.claim("b", CLUSTER, ["e1"], LONG) == {"e1"}
+    assert await repo.claim("b", CLUSTER, ["e1"]) == {"e1"}
 
 
 async def test_a_member_is_live_while_its_heartbeat_is_fresh(pool: AsyncConnectionPool) -> None:
@@ -86,12 +127,7 @@ async def test_a_member_is_live_while_its_heartbeat_is_fresh(pool: AsyncConnecti
     await repo.beat(_member("a"), CLUSTER, SHORT)
     view = await repo.beat(_member("b", "serve"), CLUSTER, LONG)
     assert [(m.id, m.role) for m in view.members] == [("a", "worker"), ("b", "serve")]
-
-    async def a_gone() -> bool:
-        view = await repo.beat(_member("b", "serve"), CLUSTER, LONG)
-        return [m.id for m in view.members] == ["b"]
-
-    await wait_until(a_gone, timeout=5, what="a's heartbeat to expire")
+    await _expired(repo, "a")
 
 
 async def test_members_of_another_cluster_are_not_seen(pool: AsyncConnectionPool) -> None:
@@ -125,12 +161,12 @@ async def test_leaving_frees_every_lease_and_the_leader_lease(pool: AsyncConnect
     repo = ClusterRepository(pool)
     await repo.ensure_leases(CLUSTER, ["e1", "e2"])
     await repo.beat(_member("a"), CLUSTER, LONG)
-    await repo.claim("a", CLUSTER, ["e1", "e2"], LONG)
+    await repo.claim("a", CLUSTER, ["e1", "e2"])
     await repo.claim_leader("a", CLUSTER, LONG)
     await repo.leave("a")
     view = await repo.beat(_member("b"), CLUSTER, LONG)
     assert (view.taken, view.leader, [m.id for m in view.members]) == ({}, None, ["b"])
-    assert await repo.claim("b", CLUSTER, ["e1", "e2"], LONG) == {"e1", "e2"}
+    assert await repo.claim("b", CLUSTER, ["e1", "e2"]) == {"e1", "e2"}
     assert await repo.claim_leader("b", CLUSTER, LONG) is not None
 
 
@@ -139,6 +175,6 @@ async def test_a_heartbeat_in_a_new_cluster_gives_back_the_old_clusters_leases(
 ) -> None:
     repo = ClusterRepository(pool)
     await repo.ensure_leases("old", ["e1"])
-    await repo.claim("a", "old", ["e1"], LONG)
+    await repo.claim("a", "old", ["e1"])
     await repo.beat(_member("a"), "new", LONG)
-    assert await repo.claim("b", "old", ["e1"], LONG) == {"e1"}
+    assert await repo.claim("b", "old", ["e1"]) == {"e1"}

@@ -17,13 +17,14 @@ CREATE TABLE cluster_members (
 );
 CREATE INDEX cluster_members_cluster_idx ON cluster_members (cluster, expires_at);
 
--- Who probes an endpoint: one row per (cluster, endpoint), taken with compare-and-set
--- updates (free, expired or already mine), renewed by the holder's heartbeat.
+-- Who probes an endpoint: one row per (cluster, endpoint). A lease lasts as long as its
+-- holder's heartbeat (a heartbeat is one row write, whatever the fleet's size); it is
+-- taken with a compare-and-set update when free, already mine, or held by a member
+-- whose heartbeat expired (that member's row locked while the claim re-checks it).
 CREATE TABLE endpoint_leases (
     cluster     text NOT NULL,
     endpoint_id text NOT NULL,
     holder      text,
-    expires_at  timestamptz NOT NULL DEFAULT '-infinity',
     claimed_at  timestamptz,
     PRIMARY KEY (cluster, endpoint_id)
 );

@@ -1,10 +1,18 @@
 """Cluster membership, endpoint leases and the leader lease (``monitor_center/cluster/``).
 
 Every time comparison uses the database's clock (``now()``), never a process's own, so
-processes on hosts whose clocks disagree still agree on who holds what. Claims are
-compare-and-set updates (``WHERE holder IS NULL OR holder = me OR expires_at <= now()``):
-two processes claiming one row at once are serialized by its row lock, and the second
-one re-checks the condition against the first one's commit, so exactly one wins.
+processes on hosts whose clocks disagree still agree on who holds what.
+
+An endpoint lease lasts as long as its holder's heartbeat, so a heartbeat writes one row
+(its member row) however many endpoints the member holds. A claim is a compare-and-set
+update: it takes a lease that is free, already the claimer's, or held by a member whose
+heartbeat has expired. Two processes claiming one row at once are serialized by its row
+lock and the second re-checks the condition against the first one's commit, so exactly
+one wins. A dead holder is confirmed under a lock on its member row (``FOR UPDATE``), the
+row its own heartbeat writes: a holder that heartbeats again either does so first (the
+claim then sees it live and leaves its leases alone) or waits for the claim to commit
+(and its heartbeat then reads its leases without the ones just taken), so a holder never
+renews a lease another member took.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ class ClusterView:
     held: frozenset[str]
     """The endpoints whose lease this member holds (just renewed)."""
     taken: dict[str, str]
-    """Endpoint -> holder, for every unexpired lease of the cluster."""
+    """Endpoint -> holder, for every held lease of the cluster (live holder or not)."""
     leader: str | None
     """The live holder of the leader lease, if any (this member when it renewed it)."""
 
@@ -51,14 +59,12 @@ ON CONFLICT (id) DO UPDATE SET
     cluster = EXCLUDED.cluster, role = EXCLUDED.role, api_url = EXCLUDED.api_url,
     heartbeat_at = now(), expires_at = EXCLUDED.expires_at
 """
-_RENEW = """
-UPDATE endpoint_leases SET expires_at = now() + %(ttl)s
-WHERE cluster = %(cluster)s AND holder = %(id)s RETURNING endpoint_id
+_HELD = """
+SELECT endpoint_id FROM endpoint_leases WHERE cluster = %(cluster)s AND holder = %(id)s
 """
 # Leases of another cluster (this member ran another config before a reload) go back.
 _DROP_OTHER_CLUSTERS = """
-UPDATE endpoint_leases SET holder = NULL, expires_at = '-infinity'
-WHERE holder = %(id)s AND cluster <> %(cluster)s
+UPDATE endpoint_leases SET holder = NULL WHERE holder = %(id)s AND cluster <> %(cluster)s
 """
 _LIVE_MEMBERS = """
 SELECT id, role, host, pid, api_url FROM cluster_members
@@ -66,7 +72,7 @@ WHERE cluster = %(cluster)s AND expires_at > now() ORDER BY id
 """
 _TAKEN = """
 SELECT endpoint_id, holder FROM endpoint_leases
-WHERE cluster = %(cluster)s AND holder IS NOT NULL AND expires_at > now()
+WHERE cluster = %(cluster)s AND holder IS NOT NULL
 """
 _RENEW_LEADER = """
 UPDATE leader_leases SET expires_at = now() + %(ttl)s
@@ -80,15 +86,24 @@ _ENSURE = """
 INSERT INTO endpoint_leases (cluster, endpoint_id)
 SELECT %s, unnest(%s::text[]) ON CONFLICT DO NOTHING
 """
+# Locked in id order, so that two claimers never wait on each other in a cycle.
+_CONFIRM_DEAD = """
+SELECT id FROM cluster_members WHERE id = ANY(%(dead)s) AND expires_at <= now()
+ORDER BY id FOR UPDATE
+"""
+# A holder without a member row was pruned (its leases were freed then) or never was.
+_VANISHED = """
+SELECT h FROM unnest(%(dead)s::text[]) AS h
+WHERE NOT EXISTS (SELECT 1 FROM cluster_members m WHERE m.id = h)
+"""
 _CLAIM = """
-UPDATE endpoint_leases
-SET holder = %(id)s, expires_at = now() + %(ttl)s, claimed_at = now()
+UPDATE endpoint_leases SET holder = %(id)s, claimed_at = now()
 WHERE cluster = %(cluster)s AND endpoint_id = ANY(%(ids)s)
-  AND (holder IS NULL OR holder = %(id)s OR expires_at <= now())
+  AND (holder IS NULL OR holder = %(id)s OR holder = ANY(%(dead)s))
 RETURNING endpoint_id
 """
 _RELEASE = """
-UPDATE endpoint_leases SET holder = NULL, expires_at = '-infinity'
+UPDATE endpoint_leases SET holder = NULL
 WHERE cluster = %(cluster)s AND holder = %(id)s AND endpoint_id = ANY(%(ids)s)
 """
 _CLAIM_LEADER = """
@@ -118,7 +133,7 @@ class ClusterRepository:
         args = _args(member, cluster, ttl)
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(_UPSERT_MEMBER, args)
-            held = frozenset(await _column(conn, _RENEW, args))
+            held = frozenset(await _column(conn, _HELD, args))
             await conn.execute(_DROP_OTHER_CLUSTERS, args)
             await conn.execute(_RENEW_LEADER, args)
             cur = await conn.execute(_LIVE_MEMBERS, args)
@@ -137,14 +152,27 @@ class ClusterRepository:
             await conn.execute(_ENSURE, (cluster, list(endpoint_ids)))
 
     async def claim(
-        self, member_id: str, cluster: str, endpoint_ids: Collection[str], ttl: float
+        self,
+        member_id: str,
+        cluster: str,
+        endpoint_ids: Collection[str],
+        dead: Collection[str] = (),
     ) -> frozenset[str]:
-        """Take the leases among ``endpoint_ids`` that are free, expired or already ours;
-        return the ones this member holds now."""
+        """Take the leases among ``endpoint_ids`` that are free, already ours, or held by
+        one of ``dead`` (members the caller saw expire: each is confirmed under a lock on
+        its member row); return the ones this member holds now."""
         if not endpoint_ids:
             return frozenset()
-        args = {"id": member_id, "cluster": cluster, "ids": list(endpoint_ids), "ttl": _td(ttl)}
-        async with self._pool.connection() as conn:
+        args: dict[str, object] = {
+            "id": member_id,
+            "cluster": cluster,
+            "ids": list(endpoint_ids),
+            "dead": sorted(dead),
+        }
+        async with self._pool.connection() as conn, conn.transaction():
+            if dead:
+                confirmed = await _column(conn, _CONFIRM_DEAD, args)
+                args["dead"] = confirmed + await _column(conn, _VANISHED, args)
             return frozenset(await _column(conn, _CLAIM, args))
 
     async def release(self, member_id: str, cluster: str, endpoint_ids: Collection[str]) -> None:
@@ -172,26 +200,30 @@ class ClusterRepository:
         """A clean exit: every lease back at once, the member row gone."""
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(
-                "UPDATE endpoint_leases SET holder = NULL, expires_at = '-infinity'"
-                " WHERE holder = %s",
-                (member_id,),
+                "UPDATE endpoint_leases SET holder = NULL WHERE holder = %s", (member_id,)
             )
             await conn.execute(_RELEASE_LEADER, {"id": member_id, "cluster": None})
             await conn.execute("DELETE FROM cluster_members WHERE id = %s", (member_id,))
 
     async def prune(self, keep_for: float) -> None:
-        """Forget members dead for ``keep_for`` seconds and the lease rows of clusters
-        nobody runs any more (left behind by config changes)."""
+        """Forget members dead for ``keep_for`` seconds (freeing what they still held) and
+        the lease rows of clusters nobody runs any more (left by config changes)."""
+        nobody_runs = (
+            " NOT EXISTS (SELECT 1 FROM cluster_members m"
+            "  WHERE m.cluster = t.cluster AND m.expires_at > now())"
+        )
         async with self._pool.connection() as conn, conn.transaction():
             await conn.execute(
-                "DELETE FROM cluster_members WHERE expires_at < now() - %s", (_td(keep_for),)
+                "WITH gone AS (DELETE FROM cluster_members WHERE expires_at < now() - %s"
+                " RETURNING id)"
+                " UPDATE endpoint_leases SET holder = NULL WHERE holder IN (SELECT id FROM gone)",
+                (_td(keep_for),),
             )
-            for table in ("endpoint_leases", "leader_leases"):
-                await conn.execute(
-                    f"DELETE FROM {table} t WHERE (t.holder IS NULL OR t.expires_at <= now())"
-                    " AND NOT EXISTS (SELECT 1 FROM cluster_members m"
-                    "  WHERE m.cluster = t.cluster AND m.expires_at > now())"
-                )
+            await conn.execute(f"DELETE FROM endpoint_leases t WHERE {nobody_runs}")
+            await conn.execute(
+                "DELETE FROM leader_leases t WHERE (t.holder IS NULL OR t.expires_at <= now())"
+                f" AND {nobody_runs}"
+            )
 
     async def notify(self, channel: str, payloads: Sequence[str]) -> None:
         """``pg_notify`` each payload on ``channel``, in order, in one statement."""
