@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +24,7 @@ from monitor_center.runtime import run
 from monitor_center.settings import Settings
 
 if TYPE_CHECKING:
+    from monitor_center.cluster import Role
     from monitor_center.service import Service
 
 app = typer.Typer(
@@ -86,37 +88,7 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8080,
 ) -> None:
     """Run the center: probe the fleet, store results, serve the API."""
-    settings = _settings()
-    _configure_logging(settings.log_level)
-    config = _load(config_file)
-    if settings.database_url is None:
-        err.print("[red]MONITOR_DATABASE_URL is not set[/red] (a libpq URL of the database)")
-        raise typer.Exit(EXIT_CONFIG)
-    try:
-        run(_serve(settings, config, config_file, host, port))
-    except DatabaseUnavailable as exc:
-        err.print(f"[red]{exc}[/red]", markup=False)
-        raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        pass
-
-
-async def _serve(
-    settings: Settings, config: Config, config_file: Path, host: str, port: int
-) -> None:
-    from monitor_center.service import Service
-
-    service = Service(
-        settings, config, config_loader=functools.partial(load_config, config_file, os.environ)
-    )
-    await service.start()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(service)))
-    try:
-        await service.serve(host, port)
-    finally:
-        loop.remove_signal_handler(signal.SIGHUP)
-        await service.stop()
+    _run_center(config_file, lambda service: service.serve(host, port))
 
 
 @app.command()
@@ -129,6 +101,16 @@ def worker(
     through leases in PostgreSQL; see "Scale-out" in the README. SIGINT or SIGTERM stop
     it cleanly (its endpoints go to the others at once), SIGHUP re-reads the config.
     """
+    _run_center(config_file, _until_stopped, role="worker")
+
+
+def _run_center(
+    config_file: Path,
+    main: Callable[[Service], Awaitable[None]],
+    *,
+    role: Role = "serve",
+) -> None:
+    """Start a center process on ``config_file``, run ``main`` until it returns, stop."""
     settings = _settings()
     _configure_logging(settings.log_level)
     config = _load(config_file)
@@ -136,7 +118,7 @@ def worker(
         err.print("[red]MONITOR_DATABASE_URL is not set[/red] (a libpq URL of the database)")
         raise typer.Exit(EXIT_CONFIG)
     try:
-        run(_work(settings, config, config_file))
+        run(_center(settings, config, config_file, main, role))
     except DatabaseUnavailable as exc:
         err.print(f"[red]{exc}[/red]", markup=False)
         raise typer.Exit(1) from None
@@ -144,27 +126,42 @@ def worker(
         pass
 
 
-async def _work(settings: Settings, config: Config, config_file: Path) -> None:
+async def _center(
+    settings: Settings,
+    config: Config,
+    config_file: Path,
+    main: Callable[[Service], Awaitable[None]],
+    role: Role,
+) -> None:
     from monitor_center.service import Service
 
     service = Service(
         settings,
         config,
         config_loader=functools.partial(load_config, config_file, os.environ),
-        role="worker",
+        role=role,
     )
     await service.start()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(service)))
+    try:
+        await main(service)
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+        await service.stop()
+
+
+async def _until_stopped(service: Service) -> None:
+    """A worker has no server to wait on: it runs until SIGINT or SIGTERM."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(service)))
     try:
         await stopping.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-        await service.stop()
 
 
 async def _reload(service: Service) -> None:

@@ -131,6 +131,7 @@ class Service:
             lead=self._lead,
             step_down=self._step_down,
             lock=self._reload_lock,
+            registry=self.metrics.registry,
         )
         self.scheduler: Schedule = self._new_schedule()
         self._listeners: list[StateListener] = []

@@ -10,7 +10,6 @@ by at most ``interval``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -19,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from alerts.model import Alert
 from core.clock import Clock
+from monitor_center.cluster.tasks import cancel
 from monitor_center.db.repositories.alerts import AlertRepository
 from monitor_center.series import SeriesRuntime
 from monitor_center.series.live import RATE_WINDOW
@@ -57,11 +57,8 @@ class FollowerView:
 
     async def stop(self) -> None:
         """Stop reading (this process leads now, or stops)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         self.open_alerts = []
 
     async def refresh(self) -> None:

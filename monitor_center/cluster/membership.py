@@ -35,13 +35,13 @@ gives it back when one appears.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 import psycopg
 
 from monitor_center.cluster.assignment import share_of
+from monitor_center.cluster.tasks import cancel
 from monitor_center.db.repositories.cluster import ClusterRepository, ClusterView, MemberInfo
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,9 @@ class Membership:
         self._leader: str | None = None
         self._members: tuple[MemberInfo, ...] = ()
         self._pruned_at: float | None = None
+        # The share only changes with the members or the endpoints (hashing 10,000
+        # endpoints for 4 members takes ~80 ms: not at every heartbeat).
+        self._share_cache: tuple[tuple[str, ...], set[str]] | None = None
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.leadership_changed = asyncio.Event()
@@ -159,16 +162,14 @@ class Membership:
                 self._leaving.clear()
                 self._handed.clear()
             self.cluster, self._intervals = cluster, dict(intervals)
+            self._share_cache = None
             await self._repo.ensure_leases(cluster, list(intervals))
             await self._round()
 
     async def stop(self) -> None:
         """Stop the rounds and leave: every lease goes back at once."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
         async with self._lock:
             try:
                 await self._repo.leave(self.me.id)
@@ -206,7 +207,7 @@ class Membership:
         self._valid_until = started + self._ttl
         self._held = set(view.held)
         self._members = view.members
-        mine = share_of(self.me.id, self._intervals, [m.id for m in view.members])
+        mine = self._mine(tuple(m.id for m in view.members))
         self._plan_handovers(mine)
         live = {m.id for m in view.members}
         wanted = [e for e in mine if e not in self._held and view.taken.get(e) not in live]
@@ -220,6 +221,11 @@ class Membership:
             self._held -= self._handed
             self._handed.clear()
         await self._lead(view, started)
+
+    def _mine(self, members: tuple[str, ...]) -> set[str]:
+        if self._share_cache is None or self._share_cache[0] != members:
+            self._share_cache = (members, share_of(self.me.id, self._intervals, members))
+        return self._share_cache[1]
 
     def _plan_handovers(self, mine: set[str]) -> None:
         """Mark what should move (released after its next probe starts, or at a deadline)."""

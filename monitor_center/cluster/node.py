@@ -16,10 +16,13 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from typing import Literal
 
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool
 
 from alerts.model import Alert
@@ -30,6 +33,7 @@ from monitor_center.cluster.follower import FollowerView
 from monitor_center.cluster.membership import AssignmentHook, Membership
 from monitor_center.cluster.probing import LeasedProber
 from monitor_center.cluster.sharing import ResultShare
+from monitor_center.cluster.tasks import cancel
 from monitor_center.config import Config
 from monitor_center.db.repositories.cluster import ClusterRepository, MemberInfo
 from monitor_center.scheduling import Prober
@@ -75,7 +79,9 @@ class ClusterNode:
         lead: Job,
         step_down: Job,
         lock: asyncio.Lock,
+        registry: CollectorRegistry | None = None,
     ) -> None:
+        """``registry`` gets the ``monitor_center_cluster_*`` gauges."""
         assert settings.database_url is not None
         self.settings = settings
         self.member = MemberInfo(new_member_id(), role, socket.gethostname(), os.getpid())
@@ -90,6 +96,8 @@ class ClusterNode:
         self._share: ResultShare | None = None
         self._leading_jobs = False
         self._watch: asyncio.Task[None] | None = None
+        if registry is not None:
+            registry.register(ClusterCollector(self))
 
     @property
     def membership(self) -> Membership:
@@ -187,11 +195,8 @@ class ClusterNode:
 
     async def stop_following(self) -> None:
         """Stop reacting to the leader lease (first thing when the service stops)."""
-        if self._watch is not None:
-            self._watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watch
-            self._watch = None
+        await cancel(self._watch)
+        self._watch = None
 
     async def stop(self) -> None:
         """Share the last results and leave: every lease goes back at once."""
@@ -240,3 +245,36 @@ class ClusterNode:
                 await self._step_down()
             if not self._leading_jobs and self.follower is not None:
                 await self.follower.follow()  # no-op while already following
+
+
+class ClusterCollector(Collector):
+    """``/metrics``: this process's place in its cluster, read at scrape time."""
+
+    def __init__(self, node: ClusterNode) -> None:
+        self._node = node
+
+    def collect(self) -> Iterator[Metric]:
+        membership = self._node._membership  # the same module: a friend class
+        members = GaugeMetricFamily(
+            "monitor_center_cluster_members",
+            "Live processes (serve and worker) sharing this process's config and database.",
+        )
+        held = GaugeMetricFamily(
+            "monitor_center_cluster_endpoints_held",
+            "Endpoints whose lease this process holds (it probes them).",
+        )
+        leader = GaugeMetricFamily(
+            "monitor_center_cluster_leader",
+            "1 while this process runs the once-per-center jobs (alerting, outbox, series"
+            " polling, rollups).",
+        )
+        reachable = GaugeMetricFamily(
+            "monitor_center_cluster_database_reachable",
+            "0 since a heartbeat failed to reach the database, until one succeeds.",
+        )
+        if membership is not None:
+            members.add_metric([], len(membership.members))
+            held.add_metric([], len(membership.owned))
+            reachable.add_metric([], 1.0 if membership.reachable else 0.0)
+        leader.add_metric([], 1.0 if self._node.leading else 0.0)
+        yield from (members, held, leader, reachable)

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 
 from core.results import Latency, ProbeResult
+from monitor_center.cluster.tasks import cancel
 from monitor_center.db.pool import redact_url
 from monitor_center.db.repositories.cluster import ClusterRepository
 
@@ -158,19 +159,14 @@ class ResultShare:
     async def stop(self) -> None:
         """Announce what is queued, then stop."""
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await cancel(self._flusher)
             self._flusher = None
             await self._flush()
         await self._stop_listening()
 
     async def _stop_listening(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-            self._listener = None
+        await cancel(self._listener)
+        self._listener = None
         self._listening.clear()
 
     async def _flush_forever(self) -> None:

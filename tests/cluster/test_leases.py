@@ -30,15 +30,23 @@ async def _expired(repo: ClusterRepository, name: str) -> None:
     await wait_until(gone, timeout=5, what=f"{name}'s heartbeat to expire")
 
 
+async def _race_for_each(
+    repo: ClusterRepository, ids: list[str], dead: list[str] | None = None
+) -> None:
+    """Two claimers race for each lease in turn: exactly one wins each race."""
+    for endpoint_id in ids:
+        a, b = await asyncio.gather(
+            repo.claim("a", CLUSTER, [endpoint_id], dead=dead or []),
+            repo.claim("b", CLUSTER, [endpoint_id], dead=dead or []),
+        )
+        assert len(a) + len(b) == 1, (endpoint_id, a, b)
+
+
 async def test_two_claimers_of_one_free_lease_one_wins(pool: AsyncConnectionPool) -> None:
     repo = ClusterRepository(pool)
     ids = [f"e{n}" for n in range(20)]
     await repo.ensure_leases(CLUSTER, ids)
-    for endpoint_id in ids:  # twenty races, each on one row
-        a, b = await asyncio.gather(
-            repo.claim("a", CLUSTER, [endpoint_id]), repo.claim("b", CLUSTER, [endpoint_id])
-        )
-        assert len(a) + len(b) == 1, (endpoint_id, a, b)
+    await _race_for_each(repo, ids)
 
 
 async def test_claimers_of_many_leases_at_once_split_them_without_overlap(
@@ -59,12 +67,7 @@ async def test_two_claimers_of_a_dead_members_lease_one_wins(pool: AsyncConnecti
     await repo.beat(_member("dead"), CLUSTER, SHORT)
     await repo.claim("dead", CLUSTER, ids)
     await _expired(repo, "dead")
-    for endpoint_id in ids:
-        a, b = await asyncio.gather(
-            repo.claim("a", CLUSTER, [endpoint_id], dead=["dead"]),
-            repo.claim("b", CLUSTER, [endpoint_id], dead=["dead"]),
-        )
-        assert len(a) + len(b) == 1, (endpoint_id, a, b)
+    await _race_for_each(repo, ids, dead=["dead"])
 
 
 async def test_a_lease_is_taken_only_once_its_holders_heartbeat_expires(

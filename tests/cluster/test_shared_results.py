@@ -126,6 +126,21 @@ async def test_a_serve_process_leads_and_every_process_shows_every_endpoint(
 ) -> None:
     assert trio.leader.alerting is not None
     assert trio.worker.alerting is None and trio.follower.alerting is None
+    processes = (trio.leader, trio.worker, trio.follower)
+
+    def gauge(name: str) -> list[float | None]:
+        return [p.metrics.registry.get_sample_value(name) for p in processes]
+
+    async def all_see_three() -> bool:
+        return gauge("monitor_center_cluster_members") == [3.0, 3.0, 3.0]
+
+    await wait_until(all_see_three, timeout=5, what="every process to count three members")
+    assert gauge("monitor_center_cluster_leader") == [1.0, 0.0, 0.0]
+    held = [
+        p.metrics.registry.get_sample_value("monitor_center_cluster_endpoints_held")
+        for p in (trio.worker, *trio.serves)
+    ]
+    assert sum(h or 0 for h in held) == len(ENDPOINTS)
 
     async def all_up_everywhere() -> bool:
         states = [set(_states(p).values()) for p in (trio.worker, *trio.serves)]
