@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TypeVar
 
 import psycopg
 
@@ -46,6 +47,7 @@ from monitor_center.db.repositories.cluster import ClusterRepository, ClusterVie
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 AssignmentHook = Callable[[frozenset[str]], Awaitable[None]]
 DB_ERRORS = (psycopg.Error, OSError, TimeoutError)
 PRUNE_EVERY = 600.0
@@ -184,7 +186,7 @@ class Membership:
         while True:
             await asyncio.sleep(self._heartbeat)
             try:
-                async with self._lock, asyncio.timeout(max(self._ttl, self._heartbeat)):
+                async with self._lock:
                     await self._round()
             except DB_ERRORS as exc:
                 if self._reachable:
@@ -200,27 +202,60 @@ class Membership:
 
     async def _round(self) -> None:
         started = _now()
-        view = await self._repo.beat(self.me, self.cluster, self._ttl)
-        if not self._reachable:
-            log.warning("cluster: database reachable again; %d lease(s) kept", len(view.held))
-        self._reachable = True
-        self._valid_until = started + self._ttl
+        view = await self._beat()
         self._held = set(view.held)
-        self._members = view.members
         mine = self._mine(tuple(m.id for m in view.members))
         self._plan_handovers(mine)
         live = {m.id for m in view.members}
         wanted = [e for e in mine if e not in self._held and view.taken.get(e) not in live]
         dead = {view.taken[e] for e in wanted if e in view.taken}
-        self._held |= await self._repo.claim(self.me.id, self.cluster, wanted, dead)
-        if self.owned != self._applied:
-            self._applied = self.owned
-            await self._apply(self.owned)
+        self._held |= await self._db(self._repo.claim(self.me.id, self.cluster, wanted, dead))
+        owned = self.owned
+        if owned != self._applied:
+            await self._apply_staying_live(owned)
+            self._applied = owned
         if self._handed:
-            await self._repo.release(self.me.id, self.cluster, self._handed)
+            await self._db(self._repo.release(self.me.id, self.cluster, self._handed))
             self._held -= self._handed
             self._handed.clear()
         await self._lead(view, started)
+
+    async def _beat(self) -> ClusterView:
+        """Heartbeat: this member stays live and its leases stay its own."""
+        started = _now()
+        view = await self._db(self._repo.beat(self.me, self.cluster, self._ttl))
+        if not self._reachable:
+            log.warning("cluster: database reachable again; %d lease(s) kept", len(view.held))
+        self._reachable = True
+        self._valid_until = started + self._ttl
+        self._members = view.members
+        return view
+
+    async def _apply_staying_live(self, owned: frozenset[str]) -> None:
+        """``apply`` without a time bound (restarting probe worker processes may take
+        longer than a ttl; a lease is released only once its job is gone), heartbeating
+        meanwhile so that the leases stay this member's."""
+
+        async def keep_alive() -> None:
+            while True:
+                await asyncio.sleep(self._heartbeat)
+                try:
+                    view = await self._beat()
+                except DB_ERRORS:
+                    self._reachable = False
+                    continue
+                self._held &= view.held  # claims wait for the next round
+
+        beating = asyncio.create_task(keep_alive(), name="cluster-keep-alive")
+        try:
+            await self._apply(owned)
+        finally:
+            await cancel(beating)
+
+    async def _db(self, call: Awaitable[T]) -> T:
+        """A database call, bounded: a database that hangs counts as unreachable."""
+        async with asyncio.timeout(max(self._ttl, self._heartbeat)):
+            return await call
 
     def _mine(self, members: tuple[str, ...]) -> set[str]:
         if self._share_cache is None or self._share_cache[0] != members:
@@ -249,16 +284,17 @@ class Membership:
         serve_elsewhere = any(m.role == "serve" and m.id != me.id for m in view.members)
         leading = view.leader == me.id
         if leading and me.role == "worker" and serve_elsewhere:
-            await self._repo.release_leader(me.id, self.cluster)
+            await self._db(self._repo.release_leader(me.id, self.cluster))
             leading = False
             log.info("cluster: leader lease handed to a serve process")
         elif view.leader is None and (me.role == "serve" or not serve_elsewhere):
-            leading = await self._repo.claim_leader(me.id, self.cluster, self._ttl) is not None
+            term = await self._db(self._repo.claim_leader(me.id, self.cluster, self._ttl))
+            leading = term is not None
         self._leader = me.id if leading else (None if view.leader == me.id else view.leader)
         self._set_leading(leading)
         if leading and (self._pruned_at is None or started - self._pruned_at >= PRUNE_EVERY):
             self._pruned_at = started
-            await self._repo.prune(keep_for=PRUNE_EVERY)
+            await self._db(self._repo.prune(keep_for=PRUNE_EVERY))
 
     def _set_leading(self, leading: bool) -> None:
         if leading != self._leading:

@@ -3,6 +3,7 @@ gate when the event loop stalls, and a member cut off from the database."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,20 +25,31 @@ INTERVALS = {f"e{n}": 0.5 for n in range(12)}
 
 
 class Assigned:
-    """Records what ``apply`` was told (the scheduler's side)."""
+    """Records what ``apply`` was told (the scheduler's side); with ``slow``, every call
+    after the first waits for ``go`` (a scheduler restarting probe worker processes)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, slow: bool = False) -> None:
         self.owned: frozenset[str] = frozenset()
+        self.calls = 0
+        self.waiting = False
+        self.go = asyncio.Event()
+        if not slow:
+            self.go.set()
 
     async def __call__(self, owned: frozenset[str]) -> None:
+        self.calls += 1
+        if self.calls > 1:
+            self.waiting = True
+            await self.go.wait()
+            self.waiting = False
         self.owned = owned
 
 
 @asynccontextmanager
 async def _member(
-    pool: AsyncConnectionPool, name: str, role: str = "worker"
+    pool: AsyncConnectionPool, name: str, role: str = "worker", assigned: Assigned | None = None
 ) -> AsyncIterator[tuple[Membership, Assigned]]:
-    assigned = Assigned()
+    assigned = assigned or Assigned()
     member = Membership(
         ClusterRepository(pool),
         MemberInfo(name, role, "test-host", 1),
@@ -131,3 +143,21 @@ def test_a_lease_ttl_shorter_than_two_heartbeats_is_refused() -> None:
             cluster_heartbeat_interval=2,
             cluster_lease_ttl=3,
         )
+
+
+async def test_a_member_whose_scheduler_is_slow_to_follow_stays_live_meanwhile(
+    pool: AsyncConnectionPool,
+) -> None:
+    slow = Assigned(slow=True)
+    async with _member(pool, "a", assigned=slow) as (a, _), _member(pool, "b") as (b, _):
+        await wait_until(lambda: _true(slow.waiting), timeout=5, what="a's slow hand-over")
+        loop = asyncio.get_running_loop()
+        blocked_at = loop.time()
+        await wait_until(
+            lambda: _true(loop.time() - blocked_at > 3 * TTL), timeout=5, what="3 ttls"
+        )
+        assert "a" in {m.id for m in b.members}, "a heartbeats while its apply waits"
+        assert a.leading and not b.leading
+        slow.go.set()
+        b_share = {e for e in INTERVALS if owner(e, ["a", "b"]) == "b"}
+        await wait_until(lambda: _true(b.owned == b_share), timeout=5, what="the hand-over")
