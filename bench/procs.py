@@ -115,65 +115,49 @@ def _binary(name: str) -> str | None:
 
 
 @contextlib.contextmanager
-def blackbox_exporter() -> Iterator[Server | None]:
-    """Debian's prometheus-blackbox-exporter on a free port (None if not installed)."""
-    binary = _binary("prometheus-blackbox-exporter")
+def _private(
+    package: str, config_name: str, config: Callable[[Path], str], *flags: str
+) -> Iterator[Server | None]:
+    """Debian's ``package`` (a Prometheus-family server) on a free loopback port, with
+    ``config(workdir)`` as its configuration and ``flags`` (``{dir}``: the temporary
+    working directory, where its data goes too); None if not installed."""
+    binary = _binary(package)
     if binary is None:
         yield None
         return
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="mc-bench-bbe-") as tmp:
-        conf = Path(tmp) / "blackbox.yml"
-        conf.write_text(BLACKBOX_CONF)
+    with tempfile.TemporaryDirectory(prefix=f"mc-bench-{package}-") as tmp:
+        workdir = Path(tmp)
+        conf = workdir / config_name
+        conf.write_text(config(workdir))
         argv = [binary, f"--config.file={conf}", f"--web.listen-address=127.0.0.1:{port}"]
-        with _listening(argv, port, Path(tmp)) as server:
+        argv += [flag.format(dir=tmp) for flag in flags]
+        with _listening(argv, port, workdir) as server:
             yield server
 
 
-@contextlib.contextmanager
-def prometheus(config: Callable[[Path], str]) -> Iterator[Server | None]:
+def blackbox_exporter() -> contextlib.AbstractContextManager[Server | None]:
+    """Debian's prometheus-blackbox-exporter on a free port (None if not installed)."""
+    return _private("prometheus-blackbox-exporter", "blackbox.yml", lambda _: BLACKBOX_CONF)
+
+
+def prometheus(config: Callable[[Path], str]) -> contextlib.AbstractContextManager[Server | None]:
     """Debian's prometheus on a free port with ``config(workdir)`` as its configuration
     and its TSDB in a temporary directory (None if not installed)."""
-    binary = _binary("prometheus")
-    if binary is None:
-        yield None
-        return
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="mc-bench-prom-") as tmp:
-        conf = Path(tmp) / "prometheus.yml"
-        conf.write_text(config(Path(tmp)))
-        argv = [
-            binary,
-            f"--config.file={conf}",
-            f"--storage.tsdb.path={tmp}/data",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ]
-        with _listening(argv, port, Path(tmp)) as server:
-            yield server
+    return _private("prometheus", "prometheus.yml", config, "--storage.tsdb.path={dir}/data")
 
 
-@contextlib.contextmanager
-def alertmanager(config: str) -> Iterator[Server | None]:
+def alertmanager(config: str) -> contextlib.AbstractContextManager[Server | None]:
     """Debian's prometheus-alertmanager on a free port, standalone (no cluster gossip:
     one instance, as a single-server operator runs it), state in a temporary directory
     (None if not installed)."""
-    binary = _binary("prometheus-alertmanager")
-    if binary is None:
-        yield None
-        return
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="mc-bench-am-") as tmp:
-        conf = Path(tmp) / "alertmanager.yml"
-        conf.write_text(config)
-        argv = [
-            binary,
-            f"--config.file={conf}",
-            f"--storage.path={tmp}/data",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ]
-        with _listening(argv, port, Path(tmp)) as server:
-            yield server
+    return _private(
+        "prometheus-alertmanager",
+        "alertmanager.yml",
+        lambda _: config,
+        "--storage.path={dir}/data",
+        "--cluster.listen-address=",
+    )
 
 
 def wrk_requests_per_second(url: str, seconds: int = 10, connections: int = 64) -> float | None:

@@ -51,6 +51,11 @@ class Row:
         return self.reference / self.measured if self.measured else None
 
 
+def failed(area: str, error: BaseException) -> Row:
+    """The row of a benchmark that crashed: the others' rows are still worth a table."""
+    return Row(area, "FAILED", math.nan, None, None, "", note=f"{type(error).__name__}: {error}")
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "n/a"
@@ -65,9 +70,11 @@ def _cells(r: Row) -> tuple[str, ...]:
     ok = {True: "yes", False: "NO", None: "n/a"}[r.meets_target]
     ratio = "n/a" if r.ratio is None or not math.isfinite(r.ratio) else f"{r.ratio:.2f}x"
     reference = _fmt(r.reference) if r.reference is not None else ""
-    named = f"{reference} ({r.reference_name})" if r.reference_name else reference
-    return (r.area, r.unit, f"{op} {_fmt(r.target)}", _fmt(r.measured), ok, named or "n/a",
-            ratio, r.note)  # fmt: skip
+    named = f"{reference} ({r.reference_name})" if reference else r.reference_name
+    named = named if r.reference_name else reference
+    target = "" if math.isnan(r.target) else f"{op} {_fmt(r.target)}"
+    return (r.area, r.unit, target, _fmt(r.measured), ok, named or "n/a", ratio,
+            r.note)  # fmt: skip
 
 
 def render(rows: list[Row], console: Console | None = None, caption: str = "") -> None:
@@ -92,9 +99,13 @@ def render(rows: list[Row], console: Console | None = None, caption: str = "") -
 
 
 def markdown(rows: list[Row], caption: str = "") -> str:
-    """The same table in Markdown, for the README."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    for r in rows:
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |")
-    footer = f"\n{LEGEND}\n" + (f"\n{caption}\n" if caption else "")
-    return "\n".join(lines) + "\n" + footer
+    """The same table in Markdown, for the README: notes numbered under it, as printed."""
+    lines = ["| # | " + " | ".join(COLUMNS[:-1]) + " |", "|---|" + "---|" * (len(COLUMNS) - 1)]
+    notes = []
+    for n, r in enumerate(rows, 1):
+        cells = [c.replace("|", "\\|") for c in _cells(r)[:-1]]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+        if r.note:
+            notes.append(f"{n}. {r.note}")
+    parts = ["\n".join(lines), "\n".join(notes), LEGEND, caption]
+    return "\n\n".join(part for part in parts if part) + "\n"

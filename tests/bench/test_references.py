@@ -1,13 +1,16 @@
-"""The reference configurations are valid for the real tools."""
+"""The reference configurations are valid for the real tools, and process memory is read
+from the real process tree."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bench.memory import peak_mb, rss_mb, tree
 from bench.prom_config import alertmanager_config, prometheus_config, rules
 
 
@@ -52,3 +55,26 @@ def test_alertmanager_accepts_the_reference_route(tmp_path: Path) -> None:
         [amtool, "check-config", str(tmp_path / "am.yml")], capture_output=True, text=True
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_memory_of_a_process_tree_includes_its_children() -> None:
+    # A child holding 64 MB under a parent that holds little: the tree's figure has it.
+    child = "x = bytearray(64 * 1024 * 1024); import sys; sys.stdout.write('ready\\n');"
+    child += " sys.stdout.flush(); sys.stdin.read()"
+    parent = (
+        "import subprocess, sys; p = subprocess.Popen([sys.executable, '-c', sys.argv[1]],"
+        " stdin=sys.stdin, stdout=sys.stdout); p.wait()"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", parent, child], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None
+        assert proc.stdin is not None
+        try:
+            assert proc.stdout.readline() == b"ready\n"
+            assert rss_mb([proc.pid]) < 64
+            assert rss_mb(tree(proc.pid)) >= 64
+            assert peak_mb(tree(proc.pid)) >= 64
+        finally:
+            proc.stdin.close()
+            proc.wait(10)

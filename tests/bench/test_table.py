@@ -11,7 +11,7 @@ from rich.console import Console
 from bench.detection import PUBLISHED_NAME, Reference
 from bench.machine import describe
 from bench.outages import Outcome
-from bench.table import LEGEND, Row, markdown, render
+from bench.table import LEGEND, Row, failed, markdown, render
 
 
 def test_a_ratio_above_one_means_better_than_the_reference_for_rates() -> None:
@@ -39,7 +39,11 @@ def test_the_markdown_table_carries_every_row_the_legend_and_the_caption() -> No
         Row("fan-out", "messages lost", 0, 0, None, "", False, "no gaps"),
     ]
     text = markdown(rows, "Started 2025-01-01 on a test machine")
-    assert "| ingest | samples/s | >= 100,000 | 70,000 | NO | 57,000 (raw COPY, same run) |" in text
+    assert (
+        "| 1 | ingest | samples/s | >= 100,000 | 70,000 | NO | 57,000 (raw COPY, same run) |"
+        in text
+    )
+    assert "\n2. no gaps\n" in text
     assert "1.23x" in text
     assert LEGEND in text
     assert text.rstrip().endswith("Started 2025-01-01 on a test machine")
@@ -78,3 +82,10 @@ def test_detection_measured_in_the_same_run_reports_its_worst_run() -> None:
     assert refs["feed"].value == 31.0
     assert refs["resolved"].value == 290.0
     assert "same run" in refs["hook"].name
+
+
+def test_a_crashed_benchmark_is_a_row_that_says_so() -> None:
+    row = failed("rss", RuntimeError("the service exited with 2"))
+    text = markdown([row])
+    assert "| 1 | rss | FAILED |  | n/a | n/a | n/a | n/a |" in text
+    assert "1. RuntimeError: the service exited with 2" in text
