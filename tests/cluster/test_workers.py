@@ -106,8 +106,21 @@ async def test_a_killed_workers_endpoints_are_probed_again_within_two_intervals(
         return all(holders.get(e) not in (None, members[victim.pid]) for e in orphans)
 
     await wait_until(taken_over, timeout=10, what="the dead worker's endpoints taken over")
+    claimed = (await cluster.db_now() - killed_at).total_seconds()
     await wait_until(lambda: cluster.each_probed(killed_at, 3), timeout=15, what="probes")
     await _check_grid(scene, start)
+    gaps = _longest_gaps(await cluster.results(start), orphans)
+    print(f"\nSIGKILL -> {len(orphans)} endpoints claimed {claimed:.2f} s; longest gap {gaps}")
+
+
+def _longest_gaps(results: dict[str, list[datetime]], endpoints: set[str]) -> str:
+    """The longest time without a result among ``endpoints``, in intervals."""
+    worst = max(
+        (b - a).total_seconds()
+        for e in endpoints
+        for a, b in zip(results[e], results[e][1:], strict=False)
+    )
+    return f"{worst:.2f} s ({worst / INTERVAL:.2f} intervals)"
 
 
 async def test_a_joining_worker_takes_its_share_without_double_probes(scene: Scene) -> None:
@@ -144,12 +157,15 @@ async def test_the_leader_lease_fails_over_and_a_later_outage_alerts_once(
         return current if current not in (None, leader) else None
 
     await wait_until(new_leader, timeout=10, what="another leader")
+    led = (await cluster.db_now() - start).total_seconds()
     try:
         firing = await scene.hook.wait_for_requests(1, timeout=8 * INTERVAL)
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{await _alerts(cluster)}\n{cluster.logs()}") from None
     # A few more intervals of failures: still one alert, one notification.
     outage = await cluster.db_now()
+    hooked = (outage - start).total_seconds()
+    print(f"\nleader SIGKILL -> new leader {led:.2f} s, outage -> webhook within {hooked:.2f} s")
     await wait_until(lambda: cluster.each_probed(outage, 3), timeout=15, what="probes")
     assert await _alerts(cluster) == [(RULE, VICTIM, "firing")]
     statuses = [(r.json or {}).get("status") for r in scene.hook.requests]
