@@ -13,8 +13,9 @@ closing before ``accept`` makes the server answer the upgrade with HTTP 403.
 
 Then JSON text frames: a ``snapshot`` (or, with ``since``, the missed deltas), then every
 delta in ``seq`` order; under uvicorn, a caught-up client's deltas are written by the hub
-straight to its connection (``api/ws_direct.py``). Client frames are read and ignored (the server caps them at
-``MAX_FRAME_BYTES``); a client that keeps falling behind is closed with 1013.
+straight to its connection (``api/ws_direct.py``). Client frames are read and ignored (the
+server caps them at ``MAX_FRAME_BYTES``); a client that keeps falling behind is closed with
+1013.
 """
 
 from __future__ import annotations
