@@ -39,9 +39,9 @@ The price of one order: a process's own events reach its clients after a round t
 through the database (a few milliseconds), and a replica that has not yet heard of SEQ
 answers a resume from SEQ with a snapshot.
 
-Snapshots stay per process: each builds them from its own state. Every ``serve`` process
-still probes and evaluates alerts itself (scale-out with leases comes later), so with two
-processes on one fleet an endpoint's state change is published by each of them.
+Snapshots stay per process: each builds them from its own state, which the processes keep
+in step by sharing probe results (``monitor_center/cluster/``). An endpoint is probed by
+the one process holding its lease, and that process alone publishes its state changes.
 """
 
 from __future__ import annotations
