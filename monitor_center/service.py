@@ -86,6 +86,30 @@ def probe_spec(endpoint: Endpoint) -> ProbeSpec:
     )
 
 
+def probe_targets(config: Config) -> list[Target]:
+    """One target per endpoint, with fast re-probes where ``retry_interval`` is set.
+
+    A failure is re-probed up to ``failures - 1`` times, ``failures`` taken from the
+    strictest ``endpoint_down`` rule (3 without one), so the rule can fire before the
+    next interval.
+    """
+    # getattr: ``failures`` only means something on endpoint_down rules, and a rule that
+    # leaves it out means the documented default, 3.
+    thresholds = [
+        getattr(rule, "failures", None) for rule in config.rules if rule.kind == "endpoint_down"
+    ]
+    failures = max((f if isinstance(f, int) else 3 for f in thresholds), default=3)
+    return [
+        Target(
+            probe_spec(e),
+            e.interval.total_seconds(),
+            retry_interval=e.retry_interval.total_seconds() if e.retry_interval else None,
+            retries=max(failures - 1, 0),
+        )
+        for e in config.endpoints
+    ]
+
+
 def token_auth(config: Config) -> TokenAuth:
     return TokenAuth(
         [(t.name, t.token.get_secret_value(), t.role, t.agency) for t in config.auth.tokens]
@@ -352,31 +376,8 @@ class Service:
         await self._retarget()
 
     def _targets(self) -> list[Target]:
-        """One target per endpoint this process holds the lease of, with fast re-probes
-        where ``retry_interval`` is set.
-
-        A failure is re-probed up to ``failures - 1`` times, ``failures`` taken from the
-        strictest ``endpoint_down`` rule (3 without one), so the rule can fire before
-        the next interval.
-        """
-        # getattr: ``failures`` only means something on endpoint_down rules, and a rule
-        # that leaves it out means the documented default, 3.
-        thresholds = [
-            getattr(rule, "failures", None)
-            for rule in self.config.rules
-            if rule.kind == "endpoint_down"
-        ]
-        failures = max((f if isinstance(f, int) else 3 for f in thresholds), default=3)
-        return [
-            Target(
-                probe_spec(e),
-                e.interval.total_seconds(),
-                retry_interval=e.retry_interval.total_seconds() if e.retry_interval else None,
-                retries=max(failures - 1, 0),
-            )
-            for e in self.config.endpoints
-            if self.cluster.scheduled(e.id)
-        ]
+        """The probe targets of the endpoints this process holds the lease of."""
+        return [t for t in probe_targets(self.config) if self.cluster.scheduled(t.spec.endpoint_id)]
 
     def on_result(self, result: ProbeResult) -> None:
         """Every probe result of this process passes here exactly once."""

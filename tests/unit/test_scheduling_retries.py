@@ -17,7 +17,6 @@ from itertools import pairwise
 
 import pytest
 from prometheus_client import CollectorRegistry
-from pydantic import SecretStr
 
 from collectors.http import ProbeSpec
 from core.clock import SystemClock
@@ -25,8 +24,7 @@ from core.results import Latency, ProbeResult
 from monitor_center.config import parse_config_text
 from monitor_center.metrics import Metrics
 from monitor_center.scheduling import ProbeScheduler, Target, next_slot
-from monitor_center.service import Service
-from monitor_center.settings import Settings
+from monitor_center.service import probe_targets
 from tests.waiting import wait_until
 
 INTERVAL = 0.6
@@ -296,9 +294,7 @@ rules: RULES
 )
 def test_the_service_reprobes_up_to_the_strictest_down_rule(rules: str, retries: int) -> None:
     config = parse_config_text(CONFIG.replace("RULES", rules), filename="c.yaml", env={})
-    settings = Settings(database_url=SecretStr("postgresql://127.0.0.1:9/none"))
-    service = Service(settings, config, prober=ScriptedProber())
-    targets = {t.spec.endpoint_id: t for t in service._targets()}
+    targets = {t.spec.endpoint_id: t for t in probe_targets(config)}
     assert (targets["fast"].retry_interval, targets["fast"].retries) == (1.0, retries)
     assert targets["plain"].retry_interval is None
     assert targets["fast"].reprobes == (retries > 0)
