@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from psycopg_pool import AsyncConnectionPool
 
 from alerts.model import Change
-from collectors.http import HttpProber, ProbeSpec
+from collectors.http import HttpProber
 from core.clock import Clock, SystemClock
 from core.results import ProbeResult
 from monitor_center.alerting.feed import alert_feed_message
@@ -34,7 +34,7 @@ from monitor_center.cluster import ClusterNode, Role, results_only
 from monitor_center.cluster.follower import FollowerView
 from monitor_center.cluster.forward import LeaderForwarding
 from monitor_center.cluster.node import advertised_url
-from monitor_center.config import Config, Endpoint
+from monitor_center.config import Config
 from monitor_center.db import apply_migrations, open_pool, wait_for_database
 from monitor_center.db.repositories import (
     AgencyRow,
@@ -54,6 +54,7 @@ from monitor_center.spool import Codec, Spool, SpoolMetrics, database_dir
 from monitor_center.state import EndpointStates, StateChange
 from monitor_center.storage_alarm import StorageAlarm
 from monitor_center.storage_alarm import Watched as StorageWriter
+from monitor_center.targets import probe_targets
 from monitor_center.writer import RESULT_CODEC, ResultWriter
 
 log = logging.getLogger(__name__)
@@ -70,44 +71,6 @@ class Schedule(Protocol):
     def start(self) -> None: ...
 
     async def shutdown(self, timeout: float = 10.0) -> None: ...
-
-
-def probe_spec(endpoint: Endpoint) -> ProbeSpec:
-    """The collector's view of a configured endpoint."""
-    return ProbeSpec(
-        endpoint_id=endpoint.id,
-        url=endpoint.url,
-        timeout=endpoint.timeout.total_seconds(),
-        expect_status=endpoint.expected_statuses,
-        body_contains=endpoint.expect.body_contains,
-        json_path=endpoint.expect.json_path,
-        equals=endpoint.expect.equals,
-        max_body_bytes=endpoint.max_body_bytes,
-    )
-
-
-def probe_targets(config: Config) -> list[Target]:
-    """One target per endpoint, with fast re-probes where ``retry_interval`` is set.
-
-    A failure is re-probed up to ``failures - 1`` times, ``failures`` taken from the
-    strictest ``endpoint_down`` rule (3 without one), so the rule can fire before the
-    next interval.
-    """
-    # getattr: ``failures`` only means something on endpoint_down rules, and a rule that
-    # leaves it out means the documented default, 3.
-    thresholds = [
-        getattr(rule, "failures", None) for rule in config.rules if rule.kind == "endpoint_down"
-    ]
-    failures = max((f if isinstance(f, int) else 3 for f in thresholds), default=3)
-    return [
-        Target(
-            probe_spec(e),
-            e.interval.total_seconds(),
-            retry_interval=e.retry_interval.total_seconds() if e.retry_interval else None,
-            retries=max(failures - 1, 0),
-        )
-        for e in config.endpoints
-    ]
 
 
 def token_auth(config: Config) -> TokenAuth:

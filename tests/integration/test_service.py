@@ -26,8 +26,9 @@ from monitor_center.demo.fleet import FleetSimulator
 from monitor_center.demo.fleet_config import fleet_config_yaml
 from monitor_center.probe_workers import ProbeWorkerPool, shard
 from monitor_center.scheduling import Target
-from monitor_center.service import Service, probe_spec
+from monitor_center.service import Service
 from monitor_center.settings import Settings
+from monitor_center.targets import probe_spec
 from tests.running import serving
 from tests.waiting import wait_until
 

@@ -24,7 +24,7 @@ from core.results import Latency, ProbeResult
 from monitor_center.config import parse_config_text
 from monitor_center.metrics import Metrics
 from monitor_center.scheduling import ProbeScheduler, Target, next_slot
-from monitor_center.service import probe_targets
+from monitor_center.targets import probe_targets
 from tests.waiting import wait_until
 
 INTERVAL = 0.6
