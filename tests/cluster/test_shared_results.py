@@ -70,8 +70,8 @@ async def trio(db_url: str) -> AsyncIterator[Trio]:
     """A worker, then two serve processes with their APIs, on one database and config."""
     settings = Settings(
         database_url=SecretStr(db_url),
-        cluster_heartbeat_interval=0.1,
-        cluster_lease_ttl=0.4,
+        cluster_heartbeat_interval=0.2,
+        cluster_lease_ttl=0.8,
         write_flush_interval=0.05,
     )
     async with loopback_backend() as backend, AsyncExitStack() as stack:
@@ -192,6 +192,8 @@ async def test_a_serve_process_that_does_not_lead_answers_alert_routes_through_t
 
     async def listed() -> list[Any] | None:
         status, body = await _api(f"{base}/api/v1/alerts?state=firing")
+        if status == 503:  # leadership moving (a loaded machine stalls a loop past a ttl)
+            return None
         assert status == 200, body
         return [a for a in body if a["subject"] == victim] or None
 
