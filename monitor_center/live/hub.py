@@ -218,10 +218,9 @@ class Subscription:
         """Nothing queued, due or in the reader's hands: a direct write keeps the order."""
         return not (self._items or self._snapshot_due or self._in_flight)
 
-    def _offer_batch(
-        self, frames: list[_Frame], wires: dict[tuple[str | None, int], bytes]
-    ) -> None:
-        """Frames published within one coalescing window, in order; ``wires`` caches the
+    def _offer(self, frames: list[_Frame], wires: dict[tuple[str | None, int], bytes]) -> None:
+        """Frames published since the last hand-out (one, without coalescing), in order:
+        written to the sink in one go when caught up, else queued. ``wires`` caches the
         joined frames by (agency scope, first seq) so equal batches are built once."""
         mine = [
             f
@@ -240,21 +239,12 @@ class Subscription:
                 self._seen = mine[-1].seq
                 return
         for frame in mine:
-            self._offer(frame)
-
-    def _offer(self, frame: _Frame) -> None:
-        if self.agency is not None and frame.agency != self.agency:
-            return
-        if self._caught_up() and self._sink is not None and self._sink.try_write(frame.wire):
-            self._hub.sent_direct += 1
-            self._seen = frame.seq
-            return
-        if len(self._items) >= self._limits.queue_size:
-            self._fall_behind()
-            if self._closed:
-                return
-        # Queued even while a resync is due: a reader that stays stuck overflows again.
-        self._items.append(frame)
+            if len(self._items) >= self._limits.queue_size:
+                self._fall_behind()
+                if self._closed:
+                    return
+            # Queued even while a resync is due: a reader that stays stuck overflows again.
+            self._items.append(frame)
         self._ready.set()
 
     def _fall_behind(self) -> None:
@@ -344,18 +334,17 @@ class Hub:
         if len(self._ring) == self._ring.maxlen:
             self._floor = self._ring[0].seq
         self._ring.append(frame)
-        if self._coalesce:
-            self._pending.append(frame)
-            if self._flush_timer is None:
-                loop = asyncio.get_running_loop()
-                self._flush_timer = loop.call_later(self._coalesce, self.flush)
-            return frame.seq
-        for subscriber in list(self._subscribers):  # a copy: an overflow may drop one
-            subscriber._offer(frame)
+        self._pending.append(frame)
+        if not self._coalesce:
+            self.flush()
+        elif self._flush_timer is None:
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(self._coalesce, self.flush)
         return frame.seq
 
     def flush(self) -> None:
-        """Hand out what the coalescing window has gathered now (a no-op without one)."""
+        """Hand out what has been published since the last hand-out (what the coalescing
+        window gathered so far; ``publish`` calls it at once without a window)."""
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
@@ -364,7 +353,7 @@ class Hub:
             return
         wires: dict[tuple[str | None, int], bytes] = {}
         for subscriber in list(self._subscribers):  # a copy: an overflow may drop one
-            subscriber._offer_batch(frames, wires)
+            subscriber._offer(frames, wires)
 
     def resync(self, seq: int | None = None) -> None:
         """Empty the ring and give every subscriber a fresh snapshot next.

@@ -240,3 +240,13 @@ async def test_agency_subscribers_get_their_part_of_a_coalesced_batch() -> None:
     assert all_frames.seqs() == seqs
     for reader in readers:
         reader.cancel()
+
+
+async def test_a_coalesced_batch_past_every_resync_drops_the_subscriber_and_keeps_nothing() -> None:
+    hub = Hub(coalesce=60, queue_size=2, max_resyncs=1)
+    subscription, connection = await _caught_up(hub)
+    connection.full = True
+    for i in range(10):
+        hub.publish(_event(i))
+    hub.flush()
+    assert subscription.dropped and subscription.pending == 0 and hub.subscribers == 0
