@@ -19,13 +19,12 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import psycopg
 from prometheus_client import Counter
 
-from core.results import Latency, ProbeResult
+from core.results import ProbeResult, result_from_row, result_to_row
 from monitor_center.metrics import Metrics
 from monitor_center.spool import Codec, Spool
 
@@ -253,42 +252,7 @@ class BatchWriter(Generic[T]):
             self._counters.dropped.inc(len(rest))
 
 
-def encode_result(result: ProbeResult) -> dict[str, Any]:
-    """A probe result as the spool stores it (explicit fields, times in ISO 8601)."""
-    lat = result.latency
-    return {
-        "endpoint": result.endpoint_id,
-        "time": result.time.isoformat(),
-        "ok": result.ok,
-        "status": result.status,
-        "reason": result.reason,
-        "total": lat.total,
-        "connect": lat.connect,
-        "tls": lat.tls,
-        "first_byte": lat.first_byte,
-        "cert_expiry_days": result.cert_expiry_days,
-    }
-
-
-def decode_result(data: Any) -> ProbeResult:
-    """Inverse of ``encode_result``."""
-    return ProbeResult(
-        endpoint_id=str(data["endpoint"]),
-        time=datetime.fromisoformat(data["time"]),
-        ok=bool(data["ok"]),
-        latency=Latency(
-            total=float(data["total"]),
-            connect=data["connect"],
-            tls=data["tls"],
-            first_byte=data["first_byte"],
-        ),
-        status=data["status"],
-        reason=data["reason"],
-        cert_expiry_days=data["cert_expiry_days"],
-    )
-
-
-RESULT_CODEC: Codec[ProbeResult] = Codec("results", encode_result, decode_result)
+RESULT_CODEC: Codec[ProbeResult] = Codec("results", result_to_row, result_from_row)
 
 
 class ResultWriter(BatchWriter[ProbeResult]):

@@ -20,11 +20,10 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from core.results import Latency, ProbeResult
+from core.results import ProbeResult, result_from_row, result_to_row
 from monitor_center.cluster.tasks import cancel
 from monitor_center.db.pool import redact_url
 from monitor_center.db.repositories.cluster import ClusterRepository
@@ -33,48 +32,14 @@ log = logging.getLogger(__name__)
 
 NOTIFY_MAX_BYTES = 7_900
 """PostgreSQL refuses a notification payload of 8000 bytes or more (with a margin)."""
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)
 _ERRORS = (psycopg.Error, OSError, TimeoutError)
 
 
 def result_row(result: ProbeResult) -> str:
-    """One result as a compact JSON array."""
-    lat = result.latency
-    row = [
-        result.endpoint_id,
-        (result.time - _EPOCH) // _US,
-        1 if result.ok else 0,
-        result.status,
-        result.reason,
-        lat.total,
-        lat.connect,
-        lat.tls,
-        lat.first_byte,
-        result.cert_expiry_days,
-    ]
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def parse_row(row: Sequence[object]) -> ProbeResult:
-    """The result a ``result_row`` stands for; ``ValueError`` when it is malformed."""
-    try:
-        endpoint_id, us, ok, status, reason, total, connect, tls, first_byte, cert = row
-        return ProbeResult(
-            endpoint_id=str(endpoint_id),
-            time=_EPOCH + int(str(us)) * _US,
-            ok=bool(ok),
-            latency=Latency(float(str(total)), _opt(connect), _opt(tls), _opt(first_byte)),
-            status=None if status is None else int(str(status)),
-            reason=None if reason is None else str(reason),
-            cert_expiry_days=_opt(cert),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"not a result row: {row!r:.80}") from exc
-
-
-def _opt(value: object) -> float | None:
-    return None if value is None else float(str(value))
+    """One result as a compact JSON array (``core.results.result_to_row``)."""
+    return json.dumps(
+        result_to_row(result), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    )
 
 
 def pack(sender: str, rows: Sequence[str], limit: int = NOTIFY_MAX_BYTES) -> Iterator[str]:
@@ -103,7 +68,7 @@ def unpack(payload: str) -> tuple[str, list[ProbeResult]]:
     data = json.loads(payload)
     if not isinstance(data, dict) or not isinstance(data.get("r"), list):
         raise ValueError("not a results payload")
-    return str(data.get("m")), [parse_row(row) for row in data["r"]]
+    return str(data.get("m")), [result_from_row(row) for row in data["r"]]
 
 
 class ResultShare:
