@@ -348,22 +348,21 @@ class Service:
         if self._writer is not None:
             self._writer.submit(result)
         self.cluster.share(result)
-        change = self.states.record(result)
-        if change is not None:
-            self._emit(change)
-        if self.alerting is not None:
-            self.alerting.on_result(result)
+        self._record(result, publish=True)
 
     def on_remote_result(self, result: ProbeResult) -> None:
         """A result another member probed (and stored, and put on the feed): into the
         states and the alert engine only."""
+        self._record(result, publish=False)
+
+    def _record(self, result: ProbeResult, *, publish: bool) -> None:
         change = self.states.record(result)
         if change is not None:
-            self._emit(change, publish=False)
+            self._emit(change, publish=publish)
         if self.alerting is not None:
             self.alerting.on_result(result)
 
-    def _emit(self, change: StateChange, *, publish: bool = True) -> None:
+    def _emit(self, change: StateChange, *, publish: bool) -> None:
         if change.current == "down" and change.result is not None:
             log.warning("endpoint %s is down: %s", change.endpoint_id, change.result.reason)
         elif change.previous == "down":
