@@ -166,3 +166,19 @@ def _async(check: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
         return check()
 
     return run
+
+
+async def test_when_the_disk_refuses_too_memory_stays_bounded_and_the_oldest_are_counted_lost(
+    tmp_path: Path,
+) -> None:
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the spool's directory should be")
+    db, registry, writer = _started_while_down(blocked)
+    for n in range(100):
+        writer.submit(n)
+        assert writer.pending <= 20, "memory stays within its bound"
+    assert registry.get_sample_value("dropped_total") == 80
+    db.down = False
+    await asyncio.wait_for(writer.drained(), timeout=10)
+    await writer.close()
+    assert db.rows == list(range(80, 100)), "the newest kept, in order"
